@@ -1,0 +1,27 @@
+# The README's two commands. Each bootstraps .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[tf,aws,dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/advisor serve --bootstrap
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/api_load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,266 @@
+"""`advisor`: the command line, thin over advisor.service. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from functools import wraps
+from typing import Any, Callable
+
+import click
+
+from advisor.errors import AdvisorError
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def handles_errors(fn: Callable) -> Callable:
+    """Print an AdvisorError as message and hint (or as the JSON error shape), exit 2 or 1, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AdvisorError as exc:
+            if kwargs.get("as_json"):
+                _emit_json(exc.to_dict())
+            else:
+                click.secho(f"error: {exc.message}", fg="red", err=True)
+                if exc.hint:
+                    click.echo(f"hint: {exc.hint}", err=True)
+                for item in exc.extra.get("closest", []):
+                    click.echo(f"  closest: {item['key']:<40} reaches {item['reaches_ms']:.1f} ms", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr with the current config and an ETA (only on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if not self.enabled:
+            return
+        width = 24
+        filled = int(width * max(0.0, min(1.0, fraction)))
+        elapsed = time.monotonic() - self.started
+        eta = elapsed * (1 - fraction) / fraction if fraction > 0.01 else math.nan
+        eta_text = f"ETA {int(eta) // 60}:{int(eta) % 60:02d}" if math.isfinite(eta) else "ETA --:--"
+        line = f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} {eta_text}  {message[:70]:<70}"
+        click.echo(line, nl=fraction >= 1.0, err=True)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cost-aware-advisor")
+def main() -> None:
+    """The cost-aware deployment advisor: the cheapest way to serve a TensorFlow model on AWS within an SLA.
+
+    Settings come from ADVISOR_* environment variables; see the README's settings table.
+    """
+
+
+@main.command()
+@json_option
+@handles_errors
+def workloads(as_json: bool) -> None:
+    """List the workloads and how many profiles each has."""
+    from advisor import service
+
+    rows = service.list_workloads()
+    if as_json:
+        _emit_json(rows)
+        return
+    click.echo(f"{'WORKLOAD':<28} {'KIND':<10} {'PROFILES':>8}  DESCRIPTION")
+    for r in rows:
+        click.echo(f"{r['id']:<28} {r['kind']:<10} {r['profiles']:>8}  {r['description']}")
+
+
+@main.command()
+@click.option("--workload", required=True, help="Workload id (see `advisor workloads`).")
+@click.option("--backend", default=None, help="Where trials run: local (default: $ADVISOR_BACKEND).")
+@click.option("--platform", default=None, help="Comma-separated platforms, e.g. lambda,sagemaker-realtime.")
+@click.option("--strategy", default="grid", show_default=True, type=click.Choice(["grid"]),
+              help="How configs to profile are chosen.")
+@click.option("--max-trials", type=int, default=None, help="Profile at most this many configs.")
+@click.option("--config", "configs", multiple=True,
+              help="A config to profile instead of the grid: lambda:1024, lambda:1024:arm64 or sagemaker-realtime:ml.c5.large.")
+@click.option("--latency-target", "latency_target_ms", type=float, default=250.0, show_default=True,
+              help="p95 bound in ms at which an instance's capacity (rps) is measured.")
+@json_option
+@handles_errors
+def profile(workload: str, backend: str | None, platform: str | None, strategy: str, max_trials: int | None,
+            configs: tuple[str, ...], latency_target_ms: float, as_json: bool) -> None:
+    """Measure a workload on a grid of configs (the local backend emulates them on this machine)."""
+    from advisor import service
+
+    body: dict[str, Any] = {"workload": workload, "backend": backend, "platform": platform, "strategy": strategy,
+                            "max_trials": max_trials, "latency_target_ms": latency_target_ms}
+    if configs:
+        body["configs"] = [_parse_config(c) for c in configs]
+    result = service.profile(body, ProgressBar(sys.stderr.isatty() and not as_json))
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(f"{'CONFIG':<40} {'METHOD':<26} {'p50':>9} {'p95':>9} {'p99':>9} {'COLD START':>11} {'CAPACITY':>12}")
+    for p in result["profiles"]:
+        s = p["summary"]
+        if not p["feasible"]:
+            click.echo(f"{p['key']:<40} {p['method']:<26} infeasible: {p['note']}")
+            continue
+        cap = f"{s['capacity_rps']:.1f} rps" if "capacity_rps" in s else "-"
+        click.echo(f"{p['key']:<40} {p['method']:<26} {s['p50_ms']:>6.1f} ms {s['p95_ms']:>6.1f} ms "
+                   f"{s['p99_ms']:>6.1f} ms {s['cold_start_ms'] / 1000:>9.2f} s {cap:>12}")
+    for s in result["skipped"]:
+        click.echo(f"skipped {s['config']}: {s['reason']}")
+
+
+def _parse_config(text: str) -> dict[str, Any]:
+    from advisor.errors import BadInput
+
+    parts = text.split(":")
+    if len(parts) < 2:
+        raise BadInput(f"cannot parse config {text!r}", hint="e.g. lambda:1024, lambda:1024:arm64, "
+                       "sagemaker-realtime:ml.c5.large", fields={"config": "unparseable"})
+    if parts[0] in ("lambda", "sagemaker-serverless", "lambda-training"):
+        try:
+            memory = int(parts[1])
+        except ValueError:
+            raise BadInput(f"memory in {text!r} is not a whole number of MB", fields={"config": "bad memory"}) from None
+        return {"platform": parts[0], "memory_mb": memory, "architecture": parts[2] if len(parts) > 2 else "x86_64"}
+    return {"platform": parts[0], "instance_type": parts[1], "instance_count": int(parts[2]) if len(parts) > 2 else 1}
+
+
+@main.command()
+@click.option("--workload", required=True, help="Workload id.")
+@click.option("--sla", required=True, help="e.g. 'p95<=250ms' (percentile 50..99.9, unit ms, s, m or h).")
+@click.option("--rps", type=float, default=None, help="Throughput the SLA must hold at, in requests/s (default 1).")
+@click.option("--platform", default=None, help="Comma-separated platforms to consider (default: all inference).")
+@click.option("--confidence", type=float, default=None, help="Probability of meeting the SLA (default 0.9).")
+@click.option("--max-trials", type=int, default=None, help="With --measurements: profile at most N configs.")
+@click.option("--measurements", type=click.Path(), default=None, help="A measurements CSV to replay (not yet).")
+@click.option("--seed", type=int, default=None, help="Seed for any random choice.")
+@json_option
+@handles_errors
+def recommend(workload: str, sla: str, rps: float | None, platform: str | None, confidence: float | None,
+              max_trials: int | None, measurements: str | None, seed: int | None, as_json: bool) -> None:
+    """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
+    from advisor import service
+    from advisor.errors import BadInput
+
+    if measurements:
+        raise BadInput("--measurements (the replay backend) is not available yet",
+                       hint="import is planned; profile with `advisor profile` meanwhile",
+                       fields={"measurements": "unsupported"})
+    body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence}
+    answer = service.recommend({k: v for k, v in body.items() if v is not None})
+    if as_json:
+        _emit_json(answer)
+        return
+    _print_recommendation(answer)
+
+
+def _fmt_cost(cost: dict[str, Any] | None) -> str:
+    if not cost:
+        return "-"
+    return f"${cost['usd_per_hour']:.4f}/h  ${cost['usd_per_month']:.2f}/month"
+
+
+def _print_recommendation(a: dict[str, Any]) -> None:
+    sla = a["sla"]
+    metric = f"p{sla['percentile']:g}"
+    chosen, pred, cost = a["chosen"], a["predicted"], a["cost"]
+    rps_text = f"{sla['rps']:g} rps" if sla["rps"] else "1 rps (assumed; give --rps)"
+    click.echo(f"Recommendation {a['id']} for {a['workload']}: {sla['text']} at {rps_text}")
+    lo, hi = pred.get("interval", [math.nan, math.nan])
+    key_metric = next((k for k in pred if k.endswith("_ms") and k.startswith("p")), None)
+    click.echo(f"  chosen:    {chosen['key']}")
+    if key_metric:
+        click.echo(f"  predicted: {metric} {pred[key_metric]:.1f} ms "
+                   f"({a['basis']['confidence']:.0%} interval {lo:.1f} to {hi:.1f} ms)")
+    if "capacity_rps" in pred:
+        click.echo(f"             capacity {pred['capacity_rps']:.1f} rps per instance")
+    if "cold_start_ms" in pred:
+        click.echo(f"             cold start {pred['cold_start_ms'] / 1000:.2f} s (reported apart from the SLA)")
+    per_1k = cost.get("usd_per_1k_requests")
+    click.echo(f"  cost:      ${cost['usd_per_hour']:.4f}/hour, ${cost['usd_per_month']:.2f}/month"
+               + (f", ${per_1k:.6f} per 1,000 requests" if per_1k is not None else ""))
+    click.echo(f"  basis:     {a['basis']['profiles']} profiles ({', '.join(a['basis']['measured_by'])}); "
+               f"prices {a['basis']['region']} as of {a['basis']['prices_as_of']}")
+    for note in a["basis"]["notes"]:
+        click.echo(f"             note: {note}")
+    click.echo("")
+    click.echo("Considered configurations:")
+    click.echo(f"  {'':7} {'CONFIG':<38} {metric + ' (upper)':>16} {'$/HOUR':>10} {'$/MONTH':>11}  REASON")
+    rows = sorted(a["considered"], key=lambda c: (not c["meets"], c["cost"]["usd_per_hour"] if c["cost"] else math.inf))
+    for c in rows:
+        mark = "CHOSEN" if c["key"] == chosen["key"] else ("ok" if c["meets"] else "")
+        interval = c["predicted"].get("interval")
+        reach = f"{interval[1]:.1f} ms" if interval else "-"
+        per_hour = f"{c['cost']['usd_per_hour']:.4f}" if c["cost"] else "-"
+        per_month = f"{c['cost']['usd_per_month']:.2f}" if c["cost"] else "-"
+        click.echo(f"  {mark:7} {c['key']:<38} {reach:>16} {per_hour:>10} {per_month:>11}  {c['reason'] or ''}")
+
+
+@main.group()
+def prices() -> None:
+    """Price tables: dated, sourced, with overrides and discounts from settings."""
+
+
+@prices.command("show")
+@click.option("--region", default=None, help="Region (default: $ADVISOR_REGION).")
+@json_option
+@handles_errors
+def prices_show(region: str | None, as_json: bool) -> None:
+    """Print the price table in use, with its date and sources."""
+    from advisor import service
+
+    data = service.prices_show(region)
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"Prices for {data['region']} as of {data['as_of']} (USD, on-demand)")
+    if data["note"]:
+        click.echo(f"  {data['note']}")
+    click.echo(f"  {'KEY':<36} {'PRICE':>14}  {'UNIT':<44} {'CONFIDENCE':<10} SOURCE")
+    for key, p in data["prices"].items():
+        shown = f"{p['effective_usd']:.10g}"
+        if p["discount"]:
+            shown += f" (-{p['discount']:.0%})"
+        click.echo(f"  {key:<36} {shown:>14}  {p['unit']:<44} {p['confidence']:<10} {p['source']}")
+    click.echo("Sources:")
+    for name, text in data["sources"].items():
+        click.echo(f"  {name}: {text}")
+    click.echo(f"Unpriced here (skipped by recommendations): {', '.join(data['unpriced_instance_types'])}")
+    click.echo(f"Regions with a table: {', '.join(data['regions'])}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, $ADVISOR_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 8080, $ADVISOR_PORT).")
+@click.option("--workers", type=int, default=None, help="WSGI worker processes (default $ADVISOR_WORKERS).")
+@click.option("--bootstrap/--no-bootstrap", default=False,
+              help="On an empty store, profile the reference workload on the small local grid first.")
+@handles_errors
+def serve(host: str | None, port: int | None, workers: int | None, bootstrap: bool) -> None:
+    """Serve the API and the web page with a production WSGI server (gunicorn)."""
+    from api.server import run
+
+    run(host=host, port=port, workers=workers, bootstrap=bootstrap)
+
+
+if __name__ == "__main__":
+    main()

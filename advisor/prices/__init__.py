@@ -1,0 +1,99 @@
+"""Dated, sourced price tables, with overrides and discounts from settings.
+
+A key missing from a table is *unpriced*: the recommender rejects candidates that need it, with that reason.
+Keys: `lambda.<arch>.gb_second`, `lambda.request`, `sagemaker.<ml type>`, `sagemaker.gb_processed`,
+`sagemaker-serverless.gb_second`, `sagemaker-serverless.gb_processed`, `s3.*`, `dynamodb.*`, `elasticache.<node>`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from advisor.errors import BadInput, NotFound
+
+
+@dataclass(frozen=True)
+class Price:
+    key: str
+    usd: float
+    unit: str
+    source: str
+    confidence: str  # primary, secondary, uncertain, override
+    discount: float = 0.0
+
+    @property
+    def effective_usd(self) -> float:
+        return self.usd * (1.0 - self.discount)
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    region: str
+    as_of: str
+    sources: dict[str, str]
+    prices: dict[str, Price] = field(repr=False)
+    note: str = ""
+
+    def get(self, key: str) -> Price | None:
+        return self.prices.get(key)
+
+    def usd(self, key: str) -> float | None:
+        price = self.prices.get(key)
+        return None if price is None else price.effective_usd
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"region": self.region, "as_of": self.as_of, "note": self.note, "sources": self.sources,
+                "prices": {k: {"usd": p.usd, "effective_usd": p.effective_usd, "unit": p.unit, "source": p.source,
+                               "confidence": p.confidence, "discount": p.discount}
+                           for k, p in sorted(self.prices.items())}}
+
+
+def available_regions() -> list[str]:
+    return sorted(p.name.removesuffix(".json") for p in resources.files(__package__).iterdir()
+                  if p.name.endswith(".json"))
+
+
+@lru_cache(maxsize=16)
+def _load_raw(region: str) -> dict[str, Any]:
+    path = resources.files(__package__) / f"{region}.json"
+    if not path.is_file():
+        raise NotFound(f"no price table for region {region!r}",
+                       hint="regions with a table: " + ", ".join(available_regions()),
+                       fields={"region": "no price table"})
+    return json.loads(path.read_text())
+
+
+def _service(key: str) -> str:
+    return key.split(".", 1)[0]
+
+
+def load(region: str, overrides: dict[str, Any] | None = None,
+         discounts: dict[str, Any] | None = None) -> PriceTable:
+    """The price table of REGION with OVERRIDES (key -> USD) and DISCOUNTS (service -> fraction) applied."""
+    raw = _load_raw(region)
+    discounts = dict(discounts or {})
+    for service, fraction in discounts.items():
+        if not isinstance(fraction, (int, float)) or not 0 <= fraction < 1:
+            raise BadInput(f"discount for {service!r} must be a fraction in [0, 1), got {fraction!r}",
+                           hint='e.g. ADVISOR_DISCOUNTS=\'{"sagemaker": 0.3}\'', fields={"discounts": "out of range"})
+    prices: dict[str, Price] = {}
+    for key, entry in raw["prices"].items():
+        prices[key] = Price(key, float(entry["usd"]), entry["unit"], entry["source"], entry["confidence"],
+                            float(discounts.get(_service(key), 0.0)))
+    for key, value in (overrides or {}).items():
+        if not isinstance(value, (int, float)) or value < 0:
+            raise BadInput(f"price override for {key!r} must be a non-negative number, got {value!r}",
+                           fields={"price_overrides": "not a number"})
+        unit = prices[key].unit if key in prices else "USD"
+        prices[key] = Price(key, float(value), unit, "override", "override", float(discounts.get(_service(key), 0.0)))
+    return PriceTable(region, raw["as_of"], dict(raw.get("sources", {})), prices, raw.get("note", ""))
+
+
+def from_settings() -> PriceTable:
+    from advisor import settings
+
+    return load(settings.get("REGION"), settings.get("PRICE_OVERRIDES"), settings.get("DISCOUNTS"))

@@ -1,0 +1,326 @@
+"""The application layer. The CLI and the API call these functions and nothing lower.
+
+Each function takes plain values (what a user typed or posted), validates them into domain objects, does the
+work, and returns plain JSON-ready dicts. Errors are `AdvisorError`s with a hint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from functools import lru_cache
+from typing import Any, Callable
+
+from advisor import catalog, settings
+from advisor.domain import INFERENCE_PLATFORMS, PLATFORMS, SLA, Config, Profile
+from advisor.errors import AdvisorError, BadInput, NoFeasibleConfig, NotFound
+from advisor.store import Store
+from advisor.workloads import BUILTIN, builtin
+
+log = logging.getLogger("advisor")
+Progress = Callable[[float, str], None]
+_lock = threading.Lock()
+
+
+# -- the store ----------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=4)
+def _store_for(url: str) -> Store:
+    store = Store(url).init()
+    for spec in BUILTIN.values():
+        if store.get_workload(spec.id) is None:
+            store.upsert_workload(spec.id, spec.kind, spec.description, spec.to_dict())
+    return store
+
+
+def store() -> Store:
+    return _store_for(settings.database_url())
+
+
+# -- workloads ----------------------------------------------------------------------------------------------------
+def list_workloads() -> list[dict[str, Any]]:
+    return store().list_workloads()
+
+
+def create_workload(body: dict[str, Any]) -> dict[str, Any]:
+    """Register a workload known only by its measurements (imported or replayed)."""
+    workload_id = str(body.get("id") or "").strip()
+    if not workload_id or len(workload_id) > 128 or not all(c.isalnum() or c in "-_." for c in workload_id):
+        raise BadInput("a workload needs an id of letters, digits, '-', '_' or '.' (at most 128)",
+                       hint='e.g. {"id": "my-model", "kind": "inference"}', fields={"id": "invalid"})
+    kind = body.get("kind", "inference")
+    if kind not in ("inference", "training"):
+        raise BadInput(f"kind must be inference or training, got {kind!r}", fields={"kind": "invalid"})
+    store().upsert_workload(workload_id, kind, str(body.get("description", "")))
+    return store().get_workload(workload_id) or {}
+
+
+def get_workload(workload_id: str) -> dict[str, Any]:
+    workload = store().get_workload(workload_id)
+    if workload is None:
+        raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
+                       fields={"workload": "unknown"})
+    workload["profiles"] = store().profile_rows(workload_id)
+    return workload
+
+
+# -- parsing shared by the CLI and the API ------------------------------------------------------------------------
+def parse_platforms(value: Any, allowed: tuple[str, ...] = INFERENCE_PLATFORMS) -> tuple[str, ...]:
+    if value in (None, "", []):
+        return ("lambda", "sagemaker-realtime", "sagemaker-serverless")
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = tuple(str(i).strip() for i in items if str(i).strip())
+    for item in out:
+        if item not in PLATFORMS:
+            raise BadInput(f"unknown platform {item!r}", hint="one or more of: " + ", ".join(allowed),
+                           fields={"platform": "unknown"})
+        if item not in allowed:
+            raise BadInput(f"platform {item!r} does not fit this request", hint="use one of: " + ", ".join(allowed),
+                           fields={"platform": "not allowed here"})
+    return out
+
+
+def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = float, minimum: float | None = None) -> Any:
+    value = body.get(name, default)
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{name} must be a number, got {value!r}", fields={name: "not a number"}) from None
+    if isinstance(value, bool) or (minimum is not None and number < minimum):
+        raise BadInput(f"{name} must be at least {minimum}, got {value!r}", fields={name: "out of range"})
+    return number
+
+
+def _workload_id(body: dict[str, Any]) -> str:
+    workload_id = body.get("workload")
+    if not workload_id or not isinstance(workload_id, str):
+        raise BadInput("workload is required", hint="see `advisor workloads`", fields={"workload": "required"})
+    if store().get_workload(workload_id) is None:
+        raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
+                       fields={"workload": "unknown"})
+    return workload_id
+
+
+# -- profiling ----------------------------------------------------------------------------------------------------
+def default_grid(platforms: tuple[str, ...]) -> list[Config]:
+    """The small local grid from ADVISOR_BOOTSTRAP_GRID, limited to PLATFORMS."""
+    configs: list[Config] = []
+    for part in str(settings.get("BOOTSTRAP_GRID")).split(";"):
+        platform, _, values = part.partition(":")
+        platform = platform.strip()
+        if platform not in platforms:
+            continue
+        for value in values.split(","):
+            value = value.strip()
+            if platform in ("lambda", "sagemaker-serverless"):
+                configs.append(catalog.validate(Config(platform, memory_mb=int(value))))
+            else:
+                configs.append(catalog.validate(Config(platform, instance_type=value)))
+    return configs
+
+
+def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
+    """Profile a built-in workload on a grid of configs; store every profile; return what was measured."""
+    from advisor import backends
+    from profilers.inference import InferencePlan, profile as run_profile
+
+    workload_id = _workload_id(body)
+    spec = builtin(workload_id)
+    backend_name = body.get("backend") or settings.get("BACKEND")
+    if backend_name != "local":
+        raise BadInput(f"backend {backend_name!r} cannot run live trials yet", hint="use --backend local",
+                       fields={"backend": "unsupported"})
+    platforms = parse_platforms(body.get("platform"))
+    max_trials = _number(body, "max_trials", None, int, 1)
+    strategy = body.get("strategy", "grid")
+    if strategy != "grid":
+        raise BadInput(f"unknown strategy {strategy!r}", hint="grid", fields={"strategy": "unknown"})
+    configs = [Config.from_dict(c) for c in body["configs"]] if body.get("configs") else default_grid(platforms)
+    for c in configs:
+        catalog.validate(c)
+    if max_trials:
+        configs = configs[:max_trials]
+    target_ms = _number(body, "latency_target_ms", 250.0, float, 1.0)
+    plan = InferencePlan(latency_target_ms=target_ms, seed=int(settings.get("SEED")),
+                         invocations=_number(body, "invocations", 40, int, 5))
+    backend = backends.get(backend_name)
+    model_path = backend.model_path(spec)
+    results: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for k, config in enumerate(configs):
+        reason = backend.check(config)
+        if reason:
+            skipped.append({"config": config.to_dict(), "reason": reason})
+            continue
+
+        def step(fraction: float, message: str, k: int = k) -> None:
+            progress((k + fraction) / len(configs), message)
+
+        prof = run_profile(backend, spec, config, plan, step, model_path=model_path)
+        store().add_profiles([prof], spec.kind)  # one trial, one transaction: a crash keeps the trials done
+        results.append(_profile_dict(prof))
+    progress(1.0, "done")
+    return {"workload": workload_id, "backend": backend_name, "profiles": results, "skipped": skipped}
+
+
+def _profile_dict(p: Profile) -> dict[str, Any]:
+    return {"config": p.config.to_dict(), "key": p.config.key, "method": p.method, "feasible": p.feasible,
+            "note": p.note, "summary": p.summary, "measurements": len(p.measurements)}
+
+
+def start_profile_job(body: dict[str, Any]) -> dict[str, Any]:
+    """Validate now, profile in the background; the caller polls the job."""
+    _workload_id(body)
+    builtin(body["workload"])
+    parse_platforms(body.get("platform"))
+    job_id = store().create_job("profile", body)
+
+    def run() -> None:
+        st = store()
+        st.update_job(job_id, status="running")
+        try:
+            result = profile(body, lambda f, m: st.update_job(job_id, progress=round(f, 4), message=m))
+            st.update_job(job_id, status="succeeded", progress=1.0, result=result)
+        except AdvisorError as exc:
+            st.update_job(job_id, status="failed", error=exc.to_dict()["error"])
+        except Exception as exc:  # a job must always end in a state the user can read
+            log.exception("profile job %s failed", job_id)
+            st.update_job(job_id, status="failed", error={"code": "internal", "message": str(exc), "hint": "",
+                                                          "fields": {}})
+
+    threading.Thread(target=run, name=job_id, daemon=True).start()
+    return store().get_job(job_id)
+
+
+def get_job(job_id: str) -> dict[str, Any]:
+    return store().get_job(job_id)
+
+
+# -- recommending -------------------------------------------------------------------------------------------------
+_models: dict[tuple[str, str, str, float], Any] = {}
+
+
+def fitted_model(workload_id: str, confidence: float) -> tuple[Any, list[Profile]]:
+    """The workload's performance model, refit only when its profiles change."""
+    from recommender.model import PerformanceModel
+
+    st = store()
+    version = st.profiles_version(workload_id)
+    key = (st.url, workload_id, version, confidence)
+    with _lock:
+        hit = _models.get(key)
+    if hit is None:
+        profiles = st.profiles(workload_id)
+        model = PerformanceModel.fit(profiles, confidence)
+        hit = (model, profiles)
+        with _lock:
+            _models.clear() if len(_models) > 64 else None
+            _models[key] = hit
+    return hit
+
+
+def recommend(body: dict[str, Any]) -> dict[str, Any]:
+    """The cheapest config that meets the SLA, with predictions, costs, runners-up and every rejection."""
+    from advisor import prices as price_tables
+    from recommender.search import metric_for, prediction_dict, search
+
+    workload_id = _workload_id(body)
+    if not body.get("sla") or not isinstance(body.get("sla"), str):
+        raise BadInput("sla is required", hint="e.g. 'p95<=250ms' or 'deadline<=2h'", fields={"sla": "required"})
+    rps = _number(body, "rps", None, float)
+    sla = SLA.parse(body["sla"], rps)
+    if sla.kind == "deadline":
+        raise BadInput("training deadlines are not supported by this advisor yet",
+                       hint="give a latency SLA such as 'p95<=250ms'", fields={"sla": "deadline unsupported"})
+    platforms = parse_platforms(body.get("platform"))
+    confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
+    if confidence >= 1:
+        raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
+    hours = float(settings.get("HOURS_PER_MONTH"))
+    table = price_tables.from_settings()
+    model, profiles = fitted_model(workload_id, confidence)
+    if not profiles:
+        raise NoFeasibleConfig(f"workload {workload_id!r} has no profiles yet",
+                               hint=f"run `advisor profile --workload {workload_id}` or import measurements first",
+                               fields={"workload": "no profiles"})
+    effective_rps = rps if rps is not None else 1.0
+    result = search(catalog.candidates(platforms), model, sla, effective_rps, table, hours)
+    request = {"workload": workload_id, "sla": sla.text, "rps": rps, "platform": list(platforms),
+               "confidence": confidence, "region": table.region}
+    rec_id = "rec-" + hashlib.sha256(json.dumps([request, store().profiles_version(workload_id), table.as_of,
+                                                 sorted((k, p.effective_usd) for k, p in table.prices.items())],
+                                                sort_keys=True).encode()).hexdigest()[:16]
+
+    def predicted(ev: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, p in ev.predicted.items():
+            out[name] = p.value
+            out[name + "_interval"] = [p.low, p.high]
+        bound = ev.predicted.get(metric_for(sla) or "")
+        if bound is not None:
+            out["interval"] = [bound.low, bound.high]
+            out["extrapolated"] = bound.extrapolated
+        out["detail"] = {name: prediction_dict(p) for name, p in ev.predicted.items()}
+        return out
+
+    def option(ev: Any) -> dict[str, Any]:
+        return {"config": ev.config.to_dict(), "key": ev.config.key, "predicted": predicted(ev),
+                "cost": ev.cost.to_dict() if ev.cost else None}
+
+    basis = {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region,
+             "model": model.describe(), "confidence": confidence,
+             "measured_by": sorted({p.method for p in profiles}),
+             "rps_assumed": rps is None,
+             "notes": _basis_notes(profiles)}
+    chosen = result.chosen
+    if chosen is None:
+        closest = [{"config": e.config.to_dict(), "key": e.config.key, "reaches_ms": e.reach,
+                    "reason": e.reason} for e in result.closest()]
+        raise NoFeasibleConfig(
+            f"no candidate meets {sla.text}" + (f" at {rps:g} rps" if rps else ""),
+            hint="relax the SLA, lower the confidence, or add platforms; the closest configs are listed",
+            fields={"sla": "not met by any candidate"}, extra={"closest": closest, "basis": basis})
+    answer = {
+        "id": rec_id, "workload": workload_id, "sla": sla.to_dict(),
+        "chosen": dict(chosen.config.to_dict(), key=chosen.config.key),
+        "predicted": predicted(chosen),
+        "cost": chosen.cost.to_dict() if chosen.cost else None,
+        "trials": [p.config.to_dict() for p in profiles],
+        "alternatives": [option(e) for e in result.feasible[1:6]],
+        "rejected": [{"config": e.config.to_dict(), "key": e.config.key, "reason": e.reason}
+                     for e in result.rejected],
+        "pareto": [option(e) for e in result.pareto()],
+        "considered": [dict(option(e), meets=e.meets, reason=e.reason) for e in result.considered],
+        "basis": basis,
+    }
+    store().save_recommendation(rec_id, workload_id, request, answer)
+    return answer
+
+
+def _basis_notes(profiles: list[Profile]) -> list[str]:
+    notes = []
+    if any(p.method.startswith("local:") for p in profiles):
+        notes.append("local profiles emulate Lambda's CPU share and instance vCPUs on this machine's CPUs; "
+                     "they are not measurements on AWS hardware")
+    return notes
+
+
+def get_recommendation(rec_id: str) -> dict[str, Any]:
+    return store().get_recommendation(rec_id)
+
+
+# -- prices -------------------------------------------------------------------------------------------------------
+def prices_show(region: str | None = None) -> dict[str, Any]:
+    from advisor import prices as price_tables
+
+    table = price_tables.load(region or settings.get("REGION"), settings.get("PRICE_OVERRIDES"),
+                              settings.get("DISCOUNTS"))
+    data = table.to_dict()
+    priced = {k.removeprefix("sagemaker.") for k in table.prices if k.startswith("sagemaker.ml.")}
+    data["unpriced_instance_types"] = sorted(t.sagemaker_name for t in catalog.INSTANCE_TYPES.values()
+                                             if t.sagemaker_name not in priced)
+    data["regions"] = price_tables.available_regions()
+    return data

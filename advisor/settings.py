@@ -1,0 +1,86 @@
+"""Every setting in one table, read from ADVISOR_* environment variables.
+
+A test checks that each setting is documented in the README, so adding one here means documenting it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from advisor.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"not valid JSON: {exc}", hint='give a JSON object, e.g. {"lambda": 0.1}') from exc
+    if not isinstance(value, dict):
+        raise BadInput("expected a JSON object", hint='e.g. {"lambda": 0.1}')
+    return value
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "advisor")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATA_DIR", None, "Where the SQLite store and exported models live (default: $XDG_DATA_HOME/advisor)."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of the store; default a SQLite file in DATA_DIR. "
+            "postgresql+psycopg://user@host/db for PostgreSQL."),
+    Setting("BACKEND", "local", "Where trials run by default: local, replay or aws."),
+    Setting("API_TOKEN", None, "Bearer token required by API endpoints that change anything; "
+            "required to listen on a non-loopback address."),
+    Setting("HOST", "127.0.0.1", "Address `advisor serve` binds to."),
+    Setting("PORT", 8080, "Port `advisor serve` binds to.", int),
+    Setting("WORKERS", 2, "WSGI worker processes for `advisor serve`.", int),
+    Setting("REGION", "us-east-1", "AWS region whose prices and catalog are used."),
+    Setting("CONFIDENCE", 0.9, "Default probability with which a recommendation must meet the SLA.", float),
+    Setting("HOURS_PER_MONTH", 730.0, "Hours in a billing month for monthly costs.", float),
+    Setting("PRICE_OVERRIDES", {}, 'JSON object of price overrides by key, e.g. {"sagemaker.ml.m5.large": 0.1}.',
+            _json_object),
+    Setting("DISCOUNTS", {}, 'JSON object of discount fractions per service, e.g. {"lambda": 0.17, "sagemaker": 0.3}.',
+            _json_object),
+    Setting("SEED", 0, "Seed for every random choice, so equal inputs give equal answers.", int),
+    Setting("BOOTSTRAP_GRID", "lambda:512,1024,1769,2560,3538;sagemaker-realtime:ml.c5.large,ml.m5.large",
+            "Configs profiled on first start with an empty store (`advisor serve --bootstrap`)."),
+    Setting("LOG_LEVEL", "INFO", "Logging level."),
+)
+
+
+def get(name: str) -> Any:
+    """The value of setting NAME (without the ADVISOR_ prefix), parsed, or its default."""
+    for setting in SETTINGS:
+        if setting.name == name:
+            raw = os.environ.get("ADVISOR_" + name)
+            if raw is None or raw == "":
+                if name == "DATA_DIR":
+                    return _default_data_dir()
+                return setting.default
+            try:
+                return setting.parse(raw)
+            except BadInput as exc:
+                raise BadInput(f"ADVISOR_{name}: {exc.message}", hint=exc.hint) from exc
+            except ValueError as exc:
+                raise BadInput(f"ADVISOR_{name}={raw!r} is not valid: {exc}", hint=setting.help) from exc
+    raise KeyError(name)
+
+
+def database_url() -> str:
+    url = get("DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(Path(get("DATA_DIR")) / "advisor.sqlite")

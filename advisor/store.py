@@ -1,0 +1,322 @@
+"""Persistence: SQLAlchemy 2 Core over a SQLite file (WAL) by default, PostgreSQL by URL.
+
+Every write is one transaction, so a failure leaves nothing half-written. Database errors that a user can fix
+(locked, read-only, unreachable) become `StoreUnavailable` with a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, create_engine,
+                        event, func, insert, select, update)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from advisor.domain import Config, Measurement, Profile
+from advisor.errors import NotFound, StoreUnavailable
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+workloads = Table(
+    "workloads", metadata,
+    Column("id", String(128), primary_key=True),
+    Column("kind", String(16), nullable=False),  # inference | training
+    Column("description", Text, nullable=False, default=""),
+    Column("params", Text, nullable=False, default="{}"),
+    Column("created_at", Float, nullable=False),
+)
+profiles = Table(
+    "profiles", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workload_id", String(128), ForeignKey("workloads.id"), nullable=False, index=True),
+    Column("config_key", String(128), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("method", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("feasible", Boolean, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+)
+measurements = Table(
+    "measurements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("profile_id", Integer, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("duration_ms", Float, nullable=False),
+    Column("billed_duration_ms", Float),
+    Column("init_duration_ms", Float),
+    Column("max_memory_used_mb", Float),
+    Column("cold", Boolean, nullable=False, default=False),
+    Column("failed", Boolean, nullable=False, default=False),
+    Column("concurrency", Integer),
+    Column("rps", Float),
+)
+models = Table(
+    "models", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workload_id", String(128), ForeignKey("workloads.id"), nullable=False, index=True),
+    Column("profiles_version", String(64), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+recommendations = Table(
+    "recommendations", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("workload_id", String(128), ForeignKey("workloads.id"), nullable=False, index=True),
+    Column("request", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+deployments = Table(
+    "deployments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("recommendation_id", String(64), ForeignKey("recommendations.id"), nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # queued, running, succeeded, failed
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", Text, nullable=False, default=""),
+    Column("request", Text, nullable=False, default="{}"),
+    Column("result", Text),
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Each entry upgrades the schema from version N-1 to N. Version 1 is the tables above, made by create_all.
+MIGRATIONS: dict[int, list[str]] = {}
+
+
+def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "locked" in text or "busy" in text:
+        return StoreUnavailable("the store is locked by another process", hint="retry in a moment; if it persists, "
+                                "find the process holding the database (e.g. a long import) and let it finish")
+    if "readonly" in text or "read-only" in text or "unable to open" in text or "permission" in text:
+        return StoreUnavailable(f"the store at {url} cannot be written", hint="check the file's and folder's "
+                                "permissions, or set ADVISOR_DATA_DIR / ADVISOR_DATABASE_URL to a writable place")
+    return StoreUnavailable(f"the store failed: {getattr(exc, 'orig', exc)}", hint="check ADVISOR_DATABASE_URL")
+
+
+def _profile_from_row(row: Any, rows_of_measurements: list[Any] | None = None) -> Profile:
+    ms = tuple(Measurement(m.duration_ms, m.billed_duration_ms, m.init_duration_ms, m.max_memory_used_mb,
+                           bool(m.cold), bool(m.failed), m.concurrency, m.rps) for m in (rows_of_measurements or []))
+    return Profile(row.workload_id, Config.from_dict(json.loads(row.config)), row.method, json.loads(row.summary),
+                   ms, bool(row.feasible), row.note)
+
+
+class Store:
+    """The advisor's database. One instance per process; safe to share between threads."""
+
+    def __init__(self, url: str, busy_timeout_s: float = 5.0) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreUnavailable(f"cannot create the folder for the store {path}: {exc.strerror}",
+                                           hint="set ADVISOR_DATA_DIR to a writable folder") from exc
+            self.engine: Engine = create_engine(url, poolclass=NullPool,
+                                                connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+            event.listen(self.engine, "connect", self._sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+
+    @staticmethod
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, ProgrammingError) as exc:
+            raise _hint_for(exc, self.url) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except (OperationalError, ProgrammingError) as exc:
+            raise _hint_for(exc, self.url) from exc
+
+    # -- schema ---------------------------------------------------------------------------------------------
+    def init(self) -> "Store":
+        """Create the schema, or migrate it to SCHEMA_VERSION."""
+        with self._tx() as conn:
+            metadata.create_all(conn)
+            row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+            version = int(row[0]) if row else 0
+            if version == 0:
+                conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                version = SCHEMA_VERSION
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS.get(target, []):
+                    conn.exec_driver_sql(statement)
+                conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(target)))
+        return self
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
+
+    # -- workloads ------------------------------------------------------------------------------------------
+    def upsert_workload(self, workload_id: str, kind: str, description: str = "",
+                        params: dict[str, Any] | None = None) -> None:
+        with self._tx() as conn:
+            self._ensure_workload(conn, workload_id, kind, description, params)
+
+    def _ensure_workload(self, conn: Any, workload_id: str, kind: str, description: str = "",
+                         params: dict[str, Any] | None = None) -> None:
+        exists = conn.execute(select(workloads.c.id).where(workloads.c.id == workload_id)).first()
+        values = {"kind": kind, "description": description, "params": json.dumps(params or {}, sort_keys=True)}
+        if exists:
+            if description or params:
+                conn.execute(update(workloads).where(workloads.c.id == workload_id).values(**values))
+        else:
+            conn.execute(insert(workloads).values(id=workload_id, created_at=time.time(), **values))
+
+    def list_workloads(self) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            counts = dict(conn.execute(select(profiles.c.workload_id, func.count())
+                                       .group_by(profiles.c.workload_id)).all())
+            rows = conn.execute(select(workloads).order_by(workloads.c.id)).all()
+        return [{"id": r.id, "kind": r.kind, "description": r.description, "params": json.loads(r.params),
+                 "profiles": int(counts.get(r.id, 0)), "created_at": r.created_at} for r in rows]
+
+    def get_workload(self, workload_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            r = conn.execute(select(workloads).where(workloads.c.id == workload_id)).first()
+        if r is None:
+            return None
+        return {"id": r.id, "kind": r.kind, "description": r.description, "params": json.loads(r.params),
+                "created_at": r.created_at}
+
+    # -- profiles -------------------------------------------------------------------------------------------
+    def add_profiles(self, items: list[Profile], kind: str = "inference") -> list[int]:
+        """Store profiles with all their measurements in one transaction: all or nothing."""
+        ids: list[int] = []
+        with self._tx() as conn:
+            for p in items:
+                self._ensure_workload(conn, p.workload, kind)
+                pid = conn.execute(insert(profiles).values(
+                    workload_id=p.workload, config_key=p.config.key, config=json.dumps(p.config.to_dict()),
+                    method=p.method, summary=json.dumps(p.summary), feasible=p.feasible, note=p.note,
+                    created_at=time.time())).inserted_primary_key[0]
+                if p.measurements:
+                    conn.execute(insert(measurements), [
+                        {"profile_id": pid, "duration_ms": m.duration_ms, "billed_duration_ms": m.billed_duration_ms,
+                         "init_duration_ms": m.init_duration_ms, "max_memory_used_mb": m.max_memory_used_mb,
+                         "cold": m.cold, "failed": m.failed, "concurrency": m.concurrency, "rps": m.rps}
+                        for m in p.measurements])
+                ids.append(int(pid))
+        return ids
+
+    def profiles(self, workload_id: str, with_measurements: bool = False) -> list[Profile]:
+        with self._read() as conn:
+            rows = conn.execute(select(profiles).where(profiles.c.workload_id == workload_id)
+                                .order_by(profiles.c.id)).all()
+            by_profile: dict[int, list[Any]] = {}
+            if with_measurements and rows:
+                for m in conn.execute(select(measurements).where(
+                        measurements.c.profile_id.in_([r.id for r in rows])).order_by(measurements.c.id)):
+                    by_profile.setdefault(m.profile_id, []).append(m)
+        return [_profile_from_row(r, by_profile.get(r.id)) for r in rows]
+
+    def profile_rows(self, workload_id: str) -> list[dict[str, Any]]:
+        """Profiles as plain dicts with their ids and times, for listings."""
+        with self._read() as conn:
+            rows = conn.execute(select(profiles).where(profiles.c.workload_id == workload_id)
+                                .order_by(profiles.c.id)).all()
+        return [{"id": r.id, "config": json.loads(r.config), "config_key": r.config_key, "method": r.method,
+                 "summary": json.loads(r.summary), "feasible": bool(r.feasible), "note": r.note,
+                 "created_at": r.created_at} for r in rows]
+
+    def profiles_version(self, workload_id: str) -> str:
+        """Changes whenever the workload's profiles change: the model cache key."""
+        with self._read() as conn:
+            count, last = conn.execute(select(func.count(), func.max(profiles.c.id))
+                                       .where(profiles.c.workload_id == workload_id)).one()
+        return f"{count}:{last or 0}"
+
+    # -- models ---------------------------------------------------------------------------------------------
+    def save_model(self, workload_id: str, profiles_version: str, params: dict[str, Any]) -> None:
+        with self._tx() as conn:
+            conn.execute(insert(models).values(workload_id=workload_id, profiles_version=profiles_version,
+                                               params=json.dumps(params), created_at=time.time()))
+
+    def latest_model(self, workload_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            r = conn.execute(select(models).where(models.c.workload_id == workload_id)
+                             .order_by(models.c.id.desc()).limit(1)).first()
+        if r is None:
+            return None
+        return {"profiles_version": r.profiles_version, "params": json.loads(r.params), "created_at": r.created_at}
+
+    # -- recommendations ------------------------------------------------------------------------------------
+    def save_recommendation(self, rec_id: str, workload_id: str, request: dict[str, Any],
+                            response: dict[str, Any]) -> None:
+        with self._tx() as conn:
+            if conn.execute(select(recommendations.c.id).where(recommendations.c.id == rec_id)).first():
+                return  # same inputs, same id, same answer: nothing to write
+            conn.execute(insert(recommendations).values(id=rec_id, workload_id=workload_id,
+                                                        request=json.dumps(request), response=json.dumps(response),
+                                                        created_at=time.time()))
+
+    def get_recommendation(self, rec_id: str) -> dict[str, Any]:
+        with self._read() as conn:
+            r = conn.execute(select(recommendations).where(recommendations.c.id == rec_id)).first()
+        if r is None:
+            raise NotFound(f"no recommendation {rec_id!r}", hint="ids come from `advisor recommend --json` "
+                           "(field \"id\")", fields={"id": "unknown"})
+        return json.loads(r.response)
+
+    # -- jobs -----------------------------------------------------------------------------------------------
+    def create_job(self, kind: str, request: dict[str, Any]) -> str:
+        job_id = "job-" + uuid.uuid4().hex[:12]
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute(insert(jobs).values(id=job_id, kind=kind, status="queued", progress=0.0, message="",
+                                             request=json.dumps(request), created_at=now, updated_at=now))
+        return job_id
+
+    def update_job(self, job_id: str, **values: Any) -> None:
+        for key in ("result", "error"):
+            if key in values and values[key] is not None:
+                values[key] = json.dumps(values[key])
+        with self._tx() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=time.time(), **values))
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        with self._read() as conn:
+            r = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        if r is None:
+            raise NotFound(f"no job {job_id!r}", hint="job ids come from POST /profiles", fields={"id": "unknown"})
+        return {"id": r.id, "kind": r.kind, "status": r.status, "progress": r.progress, "message": r.message,
+                "request": json.loads(r.request), "result": json.loads(r.result) if r.result else None,
+                "error": json.loads(r.error) if r.error else None, "created_at": r.created_at,
+                "updated_at": r.updated_at}

@@ -1,0 +1,60 @@
+"""The OpenAPI document, built from the same schemas that validate requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor import __version__
+from api import schemas
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            for c in codes}
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+def _ok(description: str, code: int = 200) -> dict[str, Any]:
+    return {str(code): {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+def document() -> dict[str, Any]:
+    secured = [{"bearer": []}]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Cost-aware deployment advisor", "version": __version__},
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness", "responses": _ok("ok")}},
+            "/recommend": {"post": {"summary": "The cheapest config that meets an SLA", "requestBody": _body("Recommend"),
+                                    "responses": {**_ok("a recommendation"), **_errors(400, 404, 422, 503)}}},
+            "/recommendations/{id}": {"get": {"summary": "A stored recommendation",
+                                              "parameters": [{"name": "id", "in": "path", "required": True,
+                                                              "schema": {"type": "string"}}],
+                                              "responses": {**_ok("the recommendation"), **_errors(404)}}},
+            "/workloads": {"get": {"summary": "Workloads", "responses": _ok("workloads")},
+                           "post": {"summary": "Register a workload", "security": secured,
+                                    "requestBody": _body("Workload"),
+                                    "responses": {**_ok("created", 201), **_errors(400, 401)}}},
+            "/workloads/{id}": {"get": {"summary": "A workload and its profiles",
+                                        "parameters": [{"name": "id", "in": "path", "required": True,
+                                                        "schema": {"type": "string"}}],
+                                        "responses": {**_ok("the workload"), **_errors(404)}}},
+            "/profiles": {"post": {"summary": "Start a profiling job", "security": secured,
+                                   "requestBody": _body("Profile"),
+                                   "responses": {**_ok("the job, queued", 202), **_errors(400, 401, 404)}}},
+            "/jobs/{id}": {"get": {"summary": "A job's status and result",
+                                   "parameters": [{"name": "id", "in": "path", "required": True,
+                                                   "schema": {"type": "string"}}],
+                                   "responses": {**_ok("the job"), **_errors(404)}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": _ok("OpenAPI 3")}},
+        },
+        "components": {
+            "schemas": {"Recommend": schemas.RECOMMEND, "Workload": schemas.WORKLOAD, "Profile": schemas.PROFILE,
+                        "Config": schemas.CONFIG, "Error": schemas.ERROR},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "required when ADVISOR_API_TOKEN is set"}},
+        },
+    }

@@ -1,0 +1,62 @@
+"""JSON endpoints. Each handler validates against its schema and calls one service function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from advisor import service
+from api import json_body, schemas
+
+bp = Blueprint("resources", __name__)
+# POSTs that compute and change nothing a user owns (the answer is kept only to be fetched again by id).
+READ_ONLY_POSTS = {"resources.post_recommend"}
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    return jsonify({"status": "ok"})
+
+
+@bp.post("/recommend")
+def post_recommend() -> Any:
+    return jsonify(service.recommend(schemas.validate(json_body(), schemas.RECOMMEND)))
+
+
+@bp.get("/recommendations/<rec_id>")
+def get_recommendation(rec_id: str) -> Any:
+    return jsonify(service.get_recommendation(rec_id))
+
+
+@bp.get("/workloads")
+def list_workloads() -> Any:
+    return jsonify({"workloads": service.list_workloads()})
+
+
+@bp.post("/workloads")
+def create_workload() -> Any:
+    return jsonify(service.create_workload(schemas.validate(json_body(), schemas.WORKLOAD))), 201
+
+
+@bp.get("/workloads/<workload_id>")
+def get_workload(workload_id: str) -> Any:
+    return jsonify(service.get_workload(workload_id))
+
+
+@bp.post("/profiles")
+def post_profiles() -> Any:
+    job = service.start_profile_job(schemas.validate(json_body(), schemas.PROFILE))
+    return jsonify(job), 202, {"Location": f"/jobs/{job['id']}"}
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str) -> Any:
+    return jsonify(service.get_job(job_id))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    from api.openapi import document
+
+    return jsonify(document())

@@ -1,0 +1,110 @@
+"""Request schemas: one definition validates request bodies and generates /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.domain import PLATFORMS
+from advisor.errors import BadInput
+
+PLATFORM_LIST = {"oneOf": [{"type": "string", "description": "comma-separated"},
+                           {"type": "array", "items": {"type": "string", "enum": list(PLATFORMS)}}]}
+
+RECOMMEND = {
+    "type": "object",
+    "required": ["workload", "sla"],
+    "properties": {
+        "workload": {"type": "string", "description": "workload id"},
+        "sla": {"type": "string", "description": "pNN<=VALUE or deadline<=VALUE, unit ms, s, m or h",
+                "example": "p95<=250ms"},
+        "rps": {"type": "number", "exclusiveMinimum": 0, "description": "throughput in requests/s (default 1)"},
+        "platform": PLATFORM_LIST,
+        "confidence": {"type": "number", "minimum": 0.5, "exclusiveMaximum": 1},
+        "max_trials": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer"},
+    },
+}
+WORKLOAD = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["inference", "training"]},
+                   "description": {"type": "string"}},
+}
+CONFIG = {
+    "type": "object",
+    "required": ["platform"],
+    "properties": {"platform": {"type": "string", "enum": list(PLATFORMS)}, "memory_mb": {"type": "integer"},
+                   "instance_type": {"type": "string"}, "instance_count": {"type": "integer", "minimum": 1},
+                   "architecture": {"type": "string", "enum": ["x86_64", "arm64"]}},
+}
+PROFILE = {
+    "type": "object",
+    "required": ["workload"],
+    "properties": {
+        "workload": {"type": "string"},
+        "backend": {"type": "string", "enum": ["local"]},
+        "platform": PLATFORM_LIST,
+        "strategy": {"type": "string", "enum": ["grid"]},
+        "max_trials": {"type": "integer", "minimum": 1},
+        "configs": {"type": "array", "items": CONFIG},
+        "latency_target_ms": {"type": "number", "exclusiveMinimum": 0},
+    },
+}
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message", "hint", "fields"],
+                             "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                            "hint": {"type": "string"},
+                                            "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+}
+
+_PY_TYPES = {"string": str, "number": (int, float), "integer": int, "object": dict, "array": list}
+
+
+def _check(value: Any, schema: dict[str, Any], path: str, errors: dict[str, str]) -> None:
+    if "oneOf" in schema:
+        trial: list[dict[str, str]] = []
+        for option in schema["oneOf"]:
+            found: dict[str, str] = {}
+            _check(value, option, path, found)
+            if not found:
+                return
+            trial.append(found)
+        errors.update(trial[0])
+        return
+    kind = schema.get("type")
+    if kind and (not isinstance(value, _PY_TYPES[kind]) or isinstance(value, bool)):
+        errors[path] = f"must be {kind}"
+        return
+    if "enum" in schema and value not in schema["enum"]:
+        errors[path] = "must be one of " + ", ".join(map(str, schema["enum"]))
+    if "minimum" in schema and value < schema["minimum"]:
+        errors[path] = f"must be at least {schema['minimum']}"
+    if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+        errors[path] = f"must be greater than {schema['exclusiveMinimum']}"
+    if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+        errors[path] = f"must be less than {schema['exclusiveMaximum']}"
+    if kind == "object":
+        for name in schema.get("required", []):
+            if value.get(name) is None:
+                errors[f"{path}.{name}".lstrip(".")] = "required"
+        for name, sub in schema.get("properties", {}).items():
+            if value.get(name) is not None:
+                _check(value[name], sub, f"{path}.{name}".lstrip("."), errors)
+    if kind == "array" and "items" in schema:
+        for k, item in enumerate(value):
+            _check(item, schema["items"], f"{path}[{k}]", errors)
+
+
+def validate(body: Any, schema: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadInput("the request body must be a JSON object", hint="send Content-Type: application/json",
+                       fields={"body": "not an object"})
+    errors: dict[str, str] = {}
+    _check(body, schema, "", errors)
+    if errors:
+        first = next(iter(errors.items()))
+        raise BadInput(f"invalid request: {first[0]} {first[1]}", hint="see GET /openapi.json for the schema",
+                       fields=errors)
+    return body

@@ -1,0 +1,1 @@
+"""Profilers: measure a workload on a backend and return Profile records."""
