@@ -122,10 +122,9 @@ def default_grid(platforms: tuple[str, ...]) -> list[Config]:
     return configs
 
 
-def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
-    """Profile a built-in workload on a grid of configs; store every profile; return what was measured."""
-    from advisor import backends
-    from profilers.inference import InferencePlan, profile as run_profile
+def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]:
+    """Validate a profile request whole, before any trial starts: (spec, backend, configs, plan)."""
+    from profilers.inference import InferencePlan
 
     workload_id = _workload_id(body)
     spec = builtin(workload_id)
@@ -143,9 +142,17 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
         catalog.validate(c)
     if max_trials:
         configs = configs[:max_trials]
-    target_ms = _number(body, "latency_target_ms", 250.0, float, 1.0)
-    plan = InferencePlan(latency_target_ms=target_ms, seed=int(settings.get("SEED")),
-                         invocations=_number(body, "invocations", 40, int, 5))
+    plan = InferencePlan(latency_target_ms=_number(body, "latency_target_ms", 250.0, float, 1.0),
+                         seed=int(settings.get("SEED")), invocations=_number(body, "invocations", 40, int, 5))
+    return spec, backend_name, configs, plan
+
+
+def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
+    """Profile a built-in workload on a grid of configs; store every profile; return what was measured."""
+    from advisor import backends
+    from profilers.inference import profile as run_profile
+
+    spec, backend_name, configs, plan = _profile_request(body)
     backend = backends.get(backend_name)
     model_path = backend.model_path(spec)
     results: list[dict[str, Any]] = []
@@ -163,7 +170,7 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
         store().add_profiles([prof], spec.kind)  # one trial, one transaction: a crash keeps the trials done
         results.append(_profile_dict(prof))
     progress(1.0, "done")
-    return {"workload": workload_id, "backend": backend_name, "profiles": results, "skipped": skipped}
+    return {"workload": spec.id, "backend": backend_name, "profiles": results, "skipped": skipped}
 
 
 def _profile_dict(p: Profile) -> dict[str, Any]:
@@ -173,9 +180,7 @@ def _profile_dict(p: Profile) -> dict[str, Any]:
 
 def start_profile_job(body: dict[str, Any]) -> dict[str, Any]:
     """Validate now, profile in the background; the caller polls the job."""
-    _workload_id(body)
-    builtin(body["workload"])
-    parse_platforms(body.get("platform"))
+    _profile_request(body)  # refuse a bad request now, not in the background
     job_id = store().create_job("profile", body)
 
     def run() -> None:

@@ -144,7 +144,7 @@ class PerformanceModel:
     profiles: list[Profile]
     confidence: float = 0.9
     curves: dict[tuple, dict[str, CurveFit]] = field(default_factory=dict)
-    oom_below_mb: dict[tuple, float] = field(default_factory=dict)
+    failed_at_mb: dict[tuple, tuple[float, str]] = field(default_factory=dict)  # largest failed size, its note
     peak_memory_mb: dict[tuple, float] = field(default_factory=dict)
     instances: dict[tuple, list[Profile]] = field(default_factory=dict)
 
@@ -158,7 +158,9 @@ class PerformanceModel:
             kind = ModelKind.of(p.config).key()
             if p.config.is_memory_sized:
                 if not p.feasible:
-                    model.oom_below_mb[kind] = max(model.oom_below_mb.get(kind, 0), float(p.config.memory_mb or 0))
+                    size = float(p.config.memory_mb or 0)
+                    if size >= model.failed_at_mb.get(kind, (0.0, ""))[0]:
+                        model.failed_at_mb[kind] = (size, p.note or "failed")
                     continue
                 peak = p.summary.get("max_memory_used_mb")
                 if peak and math.isfinite(peak):
@@ -184,8 +186,10 @@ class PerformanceModel:
     def predict_memory_sized(self, config: Config, metric: str) -> Prediction | Unpredictable:
         kind = ModelKind.of(config).key()
         memory = float(config.memory_mb or 0)
-        if memory <= self.oom_below_mb.get(kind, 0):
-            return Unpredictable(f"out of memory: a profile at {self.oom_below_mb[kind]:.0f} MB or more failed")
+        failed_size, note = self.failed_at_mb.get(kind, (0.0, ""))
+        if memory <= failed_size:
+            return Unpredictable(f"infeasible: the trial at {failed_size:.0f} MB failed ({note}); "
+                                 "less memory cannot do better")
         peak = self.peak_memory_mb.get(kind)
         if peak and memory < peak:
             return Unpredictable(f"predicted out of memory: {peak:.0f} MB peak measured > {memory:.0f} MB")

@@ -37,7 +37,7 @@ def test_out_of_memory_and_no_basis_are_reasons_not_guesses():
     profiles = [lambda_profile("w", m, peak_mb=700) for m in (1024, 1769, 2560)]
     model = PerformanceModel.fit(profiles)
     small = model.predict(Config("lambda", memory_mb=512), "p95_ms")
-    assert isinstance(small, Unpredictable) and "out of memory" in small.reason
+    assert isinstance(small, Unpredictable) and "out of memory" in small.reason and "700 MB" in small.reason
     arm = model.predict(Config("lambda", memory_mb=2048, architecture="arm64"), "p95_ms")
     assert isinstance(arm, Unpredictable) and "no basis" in arm.reason
     gpu = model.predict(Config("sagemaker-realtime", instance_type="ml.g5.xlarge"), "p95_ms")
