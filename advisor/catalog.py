@@ -130,11 +130,12 @@ def validate(config: Config) -> Config:
     if config.platform in ("lambda", "lambda-training"):
         if not LAMBDA_MIN_MB <= (config.memory_mb or 0) <= LAMBDA_MAX_MB:
             raise BadInput(f"Lambda memory must be {LAMBDA_MIN_MB} to {LAMBDA_MAX_MB} MB, got {config.memory_mb} MB",
-                           fields={"memory_mb": "out of range"})
+                           hint="pick a size in 1 MB steps between those bounds", fields={"memory_mb": "out of range"})
     elif config.platform == "sagemaker-serverless":
         if config.memory_mb not in SERVERLESS_MEMORY_MB:
             raise BadInput(f"Serverless Inference memory must be one of {SERVERLESS_MEMORY_MB} MB, "
-                           f"got {config.memory_mb} MB", fields={"memory_mb": "not a serverless size"})
+                           f"got {config.memory_mb} MB", hint="Serverless Inference sizes are whole GB from 1 to 6",
+                           fields={"memory_mb": "not a serverless size"})
     elif config.platform in ("sagemaker-realtime", "sagemaker-training"):
         instance_type(config.instance_type or "")
     return config

@@ -139,7 +139,8 @@ def _parse_config(text: str) -> dict[str, Any]:
         try:
             memory = int(parts[1])
         except ValueError:
-            raise BadInput(f"memory in {text!r} is not a whole number of MB", fields={"config": "bad memory"}) from None
+            raise BadInput(f"memory in {text!r} is not a whole number of MB", hint="e.g. lambda:1024",
+                           fields={"config": "bad memory"}) from None
         return {"platform": parts[0], "memory_mb": memory, "architecture": parts[2] if len(parts) > 2 else "x86_64"}
     return {"platform": parts[0], "instance_type": parts[1], "instance_count": int(parts[2]) if len(parts) > 2 else 1}
 

@@ -35,11 +35,14 @@ class Config:
                            fields={"architecture": "unknown"})
         if self.platform in MEMORY_PLATFORMS:
             if self.memory_mb is None:
-                raise BadInput(f"{self.platform} needs memory_mb", fields={"memory_mb": "required"})
+                raise BadInput(f"{self.platform} needs memory_mb", hint="e.g. memory_mb 1024",
+                               fields={"memory_mb": "required"})
         elif not self.instance_type:
-            raise BadInput(f"{self.platform} needs instance_type", fields={"instance_type": "required"})
+            raise BadInput(f"{self.platform} needs instance_type", hint="e.g. instance_type ml.c5.large",
+                           fields={"instance_type": "required"})
         if self.instance_count < 1:
-            raise BadInput("instance_count must be at least 1", fields={"instance_count": "must be >= 1"})
+            raise BadInput("instance_count must be at least 1", hint="omit it for one instance",
+                           fields={"instance_count": "must be >= 1"})
 
     @property
     def is_memory_sized(self) -> bool:
@@ -72,9 +75,11 @@ class Config:
                        instance_count=int(data.get("instance_count") or 1),
                        architecture=str(data.get("architecture") or "x86_64"))
         except KeyError as exc:
-            raise BadInput(f"config needs {exc.args[0]}", fields={exc.args[0]: "required"}) from exc
+            raise BadInput(f"config needs {exc.args[0]}", hint='e.g. {"platform": "lambda", "memory_mb": 1024}',
+                           fields={exc.args[0]: "required"}) from exc
         except (TypeError, ValueError) as exc:
-            raise BadInput(f"bad config {data!r}: {exc}") from exc
+            raise BadInput(f"bad config {data!r}: {exc}", hint="memory_mb and instance_count are whole numbers",
+                           fields={"config": "invalid"}) from exc
 
 
 _UNITS_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}

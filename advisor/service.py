@@ -51,7 +51,8 @@ def create_workload(body: dict[str, Any]) -> dict[str, Any]:
                        hint='e.g. {"id": "my-model", "kind": "inference"}', fields={"id": "invalid"})
     kind = body.get("kind", "inference")
     if kind not in ("inference", "training"):
-        raise BadInput(f"kind must be inference or training, got {kind!r}", fields={"kind": "invalid"})
+        raise BadInput(f"kind must be inference or training, got {kind!r}", hint="inference or training",
+                       fields={"kind": "invalid"})
     store().upsert_workload(workload_id, kind, str(body.get("description", "")))
     return store().get_workload(workload_id) or {}
 
@@ -88,9 +89,11 @@ def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = f
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise BadInput(f"{name} must be a number, got {value!r}", fields={name: "not a number"}) from None
+        raise BadInput(f"{name} must be a number, got {value!r}", hint=f"give {name} as a number",
+                       fields={name: "not a number"}) from None
     if isinstance(value, bool) or (minimum is not None and number < minimum):
-        raise BadInput(f"{name} must be at least {minimum}, got {value!r}", fields={name: "out of range"})
+        raise BadInput(f"{name} must be at least {minimum}, got {value!r}", hint=f"give {name} >= {minimum}",
+                       fields={name: "out of range"})
     return number
 
 

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, create_engine,
                         event, func, insert, select, update)
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -127,8 +127,8 @@ class Store:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
+            path = make_url(url).database or ""
+            if path and path != ":memory:" and not path.startswith("file:"):
                 try:
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:

@@ -87,6 +87,7 @@ def load(region: str, overrides: dict[str, Any] | None = None,
     for key, value in (overrides or {}).items():
         if not isinstance(value, (int, float)) or value < 0:
             raise BadInput(f"price override for {key!r} must be a non-negative number, got {value!r}",
+                           hint='e.g. ADVISOR_PRICE_OVERRIDES=\'{"sagemaker.ml.c5.large": 0.1}\'',
                            fields={"price_overrides": "not a number"})
         unit = prices[key].unit if key in prices else "USD"
         prices[key] = Price(key, float(value), unit, "override", "override", float(discounts.get(_service(key), 0.0)))

@@ -1,0 +1,90 @@
+"""The CLI: results with units, errors as message + hint with exit 2 (bad input) or 1 (failure), never a traceback."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import main
+
+
+@pytest.fixture()
+def run(profiled):
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_recommend_prints_the_considered_table_with_units(run):
+    result = run("recommend", "--workload", "ncf-recommender", "--sla", "p95<=60ms", "--rps", "40")
+    assert result.exit_code == 0, result.output
+    assert "CHOSEN" in result.output and "Considered configurations" in result.output
+    assert " ms" in result.output and "/month" in result.output and "/hour" in result.output
+
+
+def test_recommend_json_is_one_object(run):
+    result = run("recommend", "--workload", "ncf-recommender", "--sla", "p95<=60ms", "--json")
+    data = json.loads(result.output)
+    assert data["chosen"]["platform"] in ("lambda", "sagemaker-realtime", "sagemaker-serverless")
+    assert data["basis"]["rps_assumed"] is True
+
+
+@pytest.mark.parametrize("args, code, text", [
+    (["recommend", "--workload", "nope", "--sla", "p95<=250ms"], 2, "unknown workload"),
+    (["recommend", "--workload", "ncf-recommender", "--sla", "p95<=fast"], 2, "cannot parse SLA"),
+    (["recommend", "--workload", "ncf-recommender", "--sla", "p95<=-1ms"], 2, "must be positive"),
+    (["recommend", "--workload", "ncf-recommender", "--sla", "p95<=250ms", "--platform", "mainframe"], 2,
+     "unknown platform"),
+    (["recommend", "--workload", "ncf-recommender", "--sla", "p95<=0.01ms"], 2, "no candidate meets"),
+    (["profile", "--workload", "ncf-recommender", "--config", "sagemaker-realtime:ml.c5.huge"], 2,
+     "unknown instance type"),
+    (["profile", "--workload", "ncf-recommender", "--config", "lambda:lots"], 2, "not a whole number"),
+    (["prices", "show", "--region", "mars-north-1"], 2, "no price table"),
+])
+def test_errors_have_a_message_a_hint_and_no_traceback(run, args, code, text):
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert text in result.output and "hint:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_errors_in_json_mode_use_the_error_shape(run):
+    result = run("recommend", "--workload", "ncf-recommender", "--sla", "p95<=fast", "--json")
+    assert result.exit_code == 2
+    err = json.loads(result.output)["error"]
+    assert err["code"] == "bad_input" and err["fields"] == {"sla": "unparseable"} and err["hint"]
+
+
+def test_an_unusable_store_exits_1_with_a_hint(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(blocker / "sub"))
+    from advisor import service
+
+    service._store_for.cache_clear()
+    result = CliRunner().invoke(main, ["workloads"], catch_exceptions=False)
+    service._store_for.cache_clear()
+    assert result.exit_code == 1 and "hint:" in result.output and "Traceback" not in result.output
+
+
+def test_prices_show_prints_the_date_and_sources(run):
+    result = run("prices", "show")
+    assert result.exit_code == 0
+    assert "as of 2026-11-01" in result.output and "Sources:" in result.output and "Unpriced here" in result.output
+
+
+def test_workloads_lists_profile_counts(run):
+    result = run("workloads")
+    assert "ncf-recommender " in result.output and "6" in result.output
+
+
+def test_the_cli_imports_no_heavy_library():
+    code = ("import sys, advisor.cli, advisor.service, api; "
+            "heavy = [m for m in ('tensorflow', 'sklearn', 'boto3', 'scipy') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,92 @@
+"""The store: a real SQLite file in WAL mode; all-or-nothing writes; clear errors when locked or read-only."""
+
+import os
+import sqlite3
+
+import pytest
+
+from advisor.domain import Config, Measurement, Profile
+from advisor.errors import StoreUnavailable
+from advisor.store import SCHEMA_VERSION, Store
+
+
+def _profile(workload="w", memory=1024, n=3):
+    return Profile(workload, Config("lambda", memory_mb=memory), "test", {"p95_ms": 10.0},
+                   tuple(Measurement(10.0 + k) for k in range(n)))
+
+
+def test_sqlite_file_in_wal_mode_with_schema_version(tmp_path):
+    path = tmp_path / "a.sqlite"
+    store = Store(f"sqlite:///{path}").init()
+    assert store.schema_version() == SCHEMA_VERSION
+    store.add_profiles([_profile()])
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert Store(f"sqlite:///{path}").init().schema_version() == SCHEMA_VERSION  # re-init migrates nothing
+
+
+def test_profiles_round_trip_with_their_measurements(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'a.sqlite'}").init()
+    store.add_profiles([_profile(n=5)])
+    (back,) = store.profiles("w", with_measurements=True)
+    assert back.config == Config("lambda", memory_mb=1024)
+    assert [m.duration_ms for m in back.measurements] == [10.0, 11.0, 12.0, 13.0, 14.0]
+    before = store.profiles_version("w")
+    store.add_profiles([_profile(memory=2048)])
+    assert store.profiles_version("w") != before
+
+
+def test_a_failing_batch_writes_nothing(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'a.sqlite'}").init()
+    good = _profile()
+    bad = Profile("w", Config("lambda", memory_mb=2048), "test", {"p95_ms": float("nan")},
+                  (Measurement(None),))  # type: ignore[arg-type]  # NOT NULL violation on the 2nd profile
+    with pytest.raises(Exception):
+        store.add_profiles([good, bad])
+    assert store.profiles("w") == []
+
+
+def test_a_locked_store_is_a_clear_error_and_nothing_is_written(tmp_path):
+    path = tmp_path / "a.sqlite"
+    store = Store(f"sqlite:///{path}", busy_timeout_s=0.2).init()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreUnavailable) as err:
+            store.add_profiles([_profile()])
+        assert "locked" in err.value.message and err.value.hint
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.profiles("w") == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
+def test_an_unwritable_store_is_a_clear_error(tmp_path):
+    path = tmp_path / "a.sqlite"
+    Store(f"sqlite:///{path}").init()
+    os.chmod(path, 0o444)
+    os.chmod(tmp_path, 0o555)
+    try:
+        with pytest.raises(StoreUnavailable):
+            Store(f"sqlite:///{path}").init().add_profiles([_profile()])
+    finally:
+        os.chmod(tmp_path, 0o755)
+        os.chmod(path, 0o644)
+
+
+def test_a_store_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreUnavailable) as err:
+        Store(f"sqlite:///{blocker}/sub/a.sqlite")
+    assert "ADVISOR_DATA_DIR" in err.value.hint
+
+
+def test_a_read_only_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "a.sqlite"
+    Store(f"sqlite:///{path}").init()
+    store = Store(f"sqlite:///file:{path}?mode=ro&uri=true")
+    with pytest.raises(StoreUnavailable) as err:
+        store.add_profiles([_profile()])
+    assert "cannot be written" in err.value.message
