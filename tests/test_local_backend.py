@@ -1,0 +1,96 @@
+"""The local backend: what it refuses to fake, and (with TensorFlow) a real trial of the tiny workload."""
+
+import json
+import time
+
+import pytest
+
+from advisor.backends.local import LocalBackend, available_cores
+from advisor.domain import Config
+from advisor.workloads import builtin
+
+
+
+def _has_tensorflow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+needs_tf = pytest.mark.skipif(not _has_tensorflow(), reason="TensorFlow is not installed (pip install -e '.[tf]')")
+
+
+def test_configs_this_machine_cannot_hold_are_not_emulable(tmp_path):
+    backend = LocalBackend(str(tmp_path))
+    cores = len(available_cores())
+    assert "accelerator" in backend.check(Config("sagemaker-realtime", instance_type="ml.g5.xlarge"))
+    assert "arm64" in backend.check(Config("lambda", memory_mb=1024, architecture="arm64"))
+    too_big = int(1769 * (cores + 1))
+    assert f"this machine has {cores}" in backend.check(Config("lambda", memory_mb=min(too_big, 10240)))
+    assert backend.check(Config("lambda", memory_mb=1024)) is None
+    assert backend.check(Config("sagemaker-realtime", instance_type="ml.p4d.24xlarge")).startswith("not emulable")
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_real_lambda_trial_and_an_out_of_memory_one(data_dir):
+    from profilers.inference import InferencePlan, profile
+
+    backend = LocalBackend(str(data_dir))
+    spec = builtin("ncf-recommender-tiny")
+    model_path = backend.model_path(spec)
+    plan = InferencePlan(warmup=2, invocations=8)
+    ok = profile(backend, spec, Config("lambda", memory_mb=2048), plan, model_path=model_path)
+    assert ok.feasible, ok.note
+    assert ok.method.startswith("local:")
+    warm = [m for m in ok.measurements if not m.cold]
+    assert len(warm) == 8 and all(m.duration_ms > 0 for m in warm)
+    assert ok.summary["p50_ms"] <= ok.summary["p95_ms"] <= ok.summary["p99_ms"]
+    assert ok.summary["cold_start_ms"] > ok.summary["p50_ms"]
+    assert all(m.billed_duration_ms == pytest.approx(int(m.billed_duration_ms)) for m in warm)
+    oom = profile(backend, spec, Config("lambda", memory_mb=128), plan, model_path=model_path)
+    assert not oom.feasible and "out of memory" in oom.note
+
+
+@needs_tf
+@pytest.mark.tf
+def test_the_handler_as_lambda_and_as_sagemaker_app(data_dir, monkeypatch):
+    from advisor.workloads import handler, recommender
+
+    path = LocalBackend(str(data_dir)).model_path(builtin("ncf-recommender-tiny"))
+    monkeypatch.setenv(handler.MODEL_PATH_ENV, str(path))
+    monkeypatch.setattr(handler, "_MODEL", None)
+    request = recommender.request_for(builtin("ncf-recommender-tiny"), 5)
+    direct = handler.handler(request, None)
+    assert len(direct["scores"]) == 5 and all(0 <= s <= 1 for s in direct["scores"])
+    proxied = handler.handler({"body": json.dumps(request)}, None)
+    assert proxied["statusCode"] == 200 and json.loads(proxied["body"])["scores"] == pytest.approx(direct["scores"])
+    assert handler.handler({"body": "{nope"}, None)["statusCode"] == 400
+    app = handler.serving_app(str(path)).test_client()
+    assert app.get("/ping").status_code == 200
+    resp = app.post("/invocations", json=request)
+    assert resp.status_code == 200 and resp.get_json()["scores"] == pytest.approx(direct["scores"])
+    assert app.post("/invocations", data="[]").status_code == 400
+
+
+@needs_tf
+@pytest.mark.tf
+def test_profile_job_over_the_api_runs_real_trials(data_dir):
+    from api import create_app
+
+    client = create_app({"TESTING": True}).test_client()
+    resp = client.post("/profiles", json={"workload": "ncf-recommender-tiny",
+                                          "configs": [{"platform": "lambda", "memory_mb": 2048}]})
+    assert resp.status_code == 202 and resp.headers["Location"].startswith("/jobs/")
+    job_id = resp.get_json()["id"]
+    deadline = time.monotonic() + 120
+    while True:
+        job = client.get(f"/jobs/{job_id}").get_json()
+        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert job["status"] == "succeeded", job
+    assert job["result"]["profiles"][0]["feasible"]
+    rec = client.post("/recommend", json={"workload": "ncf-recommender-tiny", "sla": "p95<=2s",
+                                          "platform": ["lambda"]})
+    assert rec.status_code == 200, rec.get_json()
