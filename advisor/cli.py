@@ -206,13 +206,13 @@ def _print_recommendation(a: dict[str, Any]) -> None:
     click.echo("")
     click.echo("Considered configurations:")
     click.echo(f"  {'':7} {'CONFIG':<38} {metric + ' (upper)':>16} {'$/HOUR':>10} {'$/MONTH':>11}  REASON")
-    rows = sorted(a["considered"], key=lambda c: (not c["meets"], c["cost"]["usd_per_hour"] if c["cost"] else math.inf))
+    rows = sorted(a["considered"], key=lambda c: (not c["meets"], c["usd_per_hour"] if c["usd_per_hour"] is not None
+                                                  else math.inf))
     for c in rows:
         mark = "CHOSEN" if c["key"] == chosen["key"] else ("ok" if c["meets"] else "")
-        interval = c["predicted"].get("interval")
-        reach = f"{interval[1]:.1f} ms" if interval else "-"
-        per_hour = f"{c['cost']['usd_per_hour']:.4f}" if c["cost"] else "-"
-        per_month = f"{c['cost']['usd_per_month']:.2f}" if c["cost"] else "-"
+        reach = f"{c['upper_ms']:.1f} ms" if c["upper_ms"] is not None else "-"
+        per_hour = f"{c['usd_per_hour']:.4f}" if c["usd_per_hour"] is not None else "-"
+        per_month = f"{c['usd_per_month']:.2f}" if c["usd_per_month"] is not None else "-"
         click.echo(f"  {mark:7} {c['key']:<38} {reach:>16} {per_hour:>10} {per_month:>11}  {c['reason'] or ''}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.errors import BadInput
@@ -63,7 +63,8 @@ class Config:
         return Config(self.platform, self.memory_mb, self.instance_type, 1, self.architecture)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"platform": self.platform, "memory_mb": self.memory_mb, "instance_type": self.instance_type,
+                "instance_count": self.instance_count, "architecture": self.architecture}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":

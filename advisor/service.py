@@ -209,14 +209,14 @@ def get_job(job_id: str) -> dict[str, Any]:
 
 # -- recommending -------------------------------------------------------------------------------------------------
 _models: dict[tuple[str, str, str, float], Any] = {}
+_answers: dict[tuple[str, str], dict[str, Any]] = {}  # identical inputs give the identical answer
 
 
-def fitted_model(workload_id: str, confidence: float) -> tuple[Any, list[Profile]]:
-    """The workload's performance model, refit only when its profiles change."""
+def fitted_model(workload_id: str, confidence: float, version: str) -> tuple[Any, list[Profile]]:
+    """The workload's performance model, refit only when its profiles change (VERSION)."""
     from recommender.model import PerformanceModel
 
     st = store()
-    version = st.profiles_version(workload_id)
     key = (st.url, workload_id, version, confidence)
     with _lock:
         hit = _models.get(key)
@@ -249,18 +249,23 @@ def recommend(body: dict[str, Any]) -> dict[str, Any]:
         raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
     hours = float(settings.get("HOURS_PER_MONTH"))
     table = price_tables.from_settings()
-    model, profiles = fitted_model(workload_id, confidence)
+    version = store().profiles_version(workload_id)
+    request = {"workload": workload_id, "sla": sla.text, "rps": rps, "platform": list(platforms),
+               "confidence": confidence, "region": table.region}
+    rec_id = "rec-" + hashlib.sha256(json.dumps(
+        [request, version, table.as_of, hours, sorted((k, p.effective_usd) for k, p in table.prices.items())],
+        sort_keys=True).encode()).hexdigest()[:16]
+    with _lock:
+        cached = _answers.get((store().url, rec_id))
+    if cached is not None:
+        return cached
+    model, profiles = fitted_model(workload_id, confidence, version)
     if not profiles:
         raise NoFeasibleConfig(f"workload {workload_id!r} has no profiles yet",
                                hint=f"run `advisor profile --workload {workload_id}` or import measurements first",
                                fields={"workload": "no profiles"})
     effective_rps = rps if rps is not None else 1.0
     result = search(catalog.candidates(platforms), model, sla, effective_rps, table, hours)
-    request = {"workload": workload_id, "sla": sla.text, "rps": rps, "platform": list(platforms),
-               "confidence": confidence, "region": table.region}
-    rec_id = "rec-" + hashlib.sha256(json.dumps([request, store().profiles_version(workload_id), table.as_of,
-                                                 sorted((k, p.effective_usd) for k, p in table.prices.items())],
-                                                sort_keys=True).encode()).hexdigest()[:16]
 
     def predicted(ev: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -301,11 +306,23 @@ def recommend(body: dict[str, Any]) -> dict[str, Any]:
         "rejected": [{"config": e.config.to_dict(), "key": e.config.key, "reason": e.reason}
                      for e in result.rejected],
         "pareto": [option(e) for e in result.pareto()],
-        "considered": [dict(option(e), meets=e.meets, reason=e.reason) for e in result.considered],
+        "considered": [_considered(e) for e in result.considered],
         "basis": basis,
     }
     store().save_recommendation(rec_id, workload_id, request, answer)
+    with _lock:
+        if len(_answers) > 256:
+            _answers.clear()
+        _answers[(store().url, rec_id)] = answer
     return answer
+
+
+def _considered(ev: Any) -> dict[str, Any]:
+    """One row of the considered-configurations table: short, for the table and the chart."""
+    return {"key": ev.config.key, "config": ev.config.to_dict(), "meets": ev.meets, "reason": ev.reason,
+            "upper_ms": ev.reach,
+            "usd_per_hour": ev.cost.usd_per_hour if ev.cost else None,
+            "usd_per_month": ev.cost.usd_per_month if ev.cost else None}
 
 
 def _basis_notes(profiles: list[Profile]) -> list[str]:

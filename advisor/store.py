@@ -7,6 +7,7 @@ Every write is one transaction, so a failure leaves nothing half-written. Databa
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from contextlib import contextmanager
@@ -125,6 +126,7 @@ class Store:
 
     def __init__(self, url: str, busy_timeout_s: float = 5.0) -> None:
         self.url = url
+        self._pid = os.getpid()
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = make_url(url).database or ""
@@ -134,8 +136,10 @@ class Store:
                 except OSError as exc:
                     raise StoreUnavailable(f"cannot create the folder for the store {path}: {exc.strerror}",
                                            hint="set ADVISOR_DATA_DIR to a writable folder") from exc
-            self.engine: Engine = create_engine(url, poolclass=NullPool,
-                                                connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+            # A pool of open connections (file databases only): opening one per query costs a WAL checkpoint.
+            pool = {"poolclass": NullPool} if path in ("", ":memory:") else {"pool_size": 8, "max_overflow": 8}
+            self.engine: Engine = create_engine(url, connect_args={"timeout": busy_timeout_s,
+                                                                   "check_same_thread": False}, **pool)
             event.listen(self.engine, "connect", self._sqlite_pragmas)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
@@ -148,8 +152,15 @@ class Store:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    def _after_fork(self) -> None:
+        """A forked worker must not use its parent's pooled connections."""
+        if self._pid != os.getpid():
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
+
     @contextmanager
     def _tx(self) -> Iterator[Any]:
+        self._after_fork()
         try:
             with self.engine.begin() as conn:
                 yield conn
@@ -158,6 +169,7 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
+        self._after_fork()
         try:
             with self.engine.connect() as conn:
                 yield conn

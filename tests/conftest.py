@@ -20,6 +20,7 @@ def data_dir(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     service._store_for.cache_clear()
     service._models.clear()
+    service._answers.clear()
     yield tmp_path
     service._store_for.cache_clear()
 

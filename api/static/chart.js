@@ -71,8 +71,8 @@
       chart.innerHTML = "";
       return;
     }
-    const points = json.considered.filter(c => c.cost && c.predicted.interval).map(c => ({
-      key: c.key, platform: c.config.platform, latency: c.predicted.interval[1], cost: c.cost.usd_per_month,
+    const points = json.considered.filter(c => c.usd_per_month > 0 && c.upper_ms > 0).map(c => ({
+      key: c.key, platform: c.config.platform, latency: c.upper_ms, cost: c.usd_per_month,
       meets: c.meets, reason: c.reason }));
     const m = json.predicted.interval ? json.predicted.interval[1].toFixed(1) : "?";
     answer.textContent = `Chosen: ${json.chosen.key} at $${json.cost.usd_per_month.toFixed(2)}/month, up to ${m} ms (${json.id})`;
