@@ -29,13 +29,23 @@
     svg.appendChild(el("line", { x1: L, y1: T, x2: L, y2: H - B, stroke: "#888" }));
     svg.appendChild(el("text", { x: (W + L) / 2, y: H - 12, "text-anchor": "middle" }, "predicted latency, upper end (ms, log)"));
     svg.appendChild(el("text", { x: 16, y: (H - B) / 2, transform: `rotate(-90 16 ${(H - B) / 2})`, "text-anchor": "middle" }, "cost (USD per month, log)"));
-    for (let e = Math.floor(lx[0]); e <= Math.ceil(lx[1]); e++) {
-      const v = Math.pow(10, e);
-      if (X(v) >= L && X(v) <= W - R) svg.appendChild(el("text", { x: X(v), y: H - B + 16, "text-anchor": "middle", class: "tick" }, `${v} ms`));
+    const ticks = range => {
+      const out = [];
+      for (let e = Math.floor(range[0]); e <= Math.ceil(range[1]); e++)
+        for (const m of [1, 2, 5]) out.push(+(m * Math.pow(10, e)).toPrecision(3));
+      return out;
+    };
+    for (const v of ticks(lx)) {
+      if (X(v) >= L && X(v) <= W - R) {
+        svg.appendChild(el("line", { x1: X(v), y1: H - B, x2: X(v), y2: H - B + 4, stroke: "#888" }));
+        svg.appendChild(el("text", { x: X(v), y: H - B + 16, "text-anchor": "middle", class: "tick" }, `${v} ms`));
+      }
     }
-    for (let e = Math.floor(ly[0]); e <= Math.ceil(ly[1]); e++) {
-      const v = Math.pow(10, e);
-      if (Y(v) >= T && Y(v) <= H - B) svg.appendChild(el("text", { x: L - 6, y: Y(v) + 4, "text-anchor": "end", class: "tick" }, `$${v}`));
+    for (const v of ticks(ly)) {
+      if (Y(v) >= T && Y(v) <= H - B) {
+        svg.appendChild(el("line", { x1: L - 4, y1: Y(v), x2: L, y2: Y(v), stroke: "#888" }));
+        svg.appendChild(el("text", { x: L - 6, y: Y(v) + 4, "text-anchor": "end", class: "tick" }, `$${v}`));
+      }
     }
     svg.appendChild(el("line", { x1: X(limit), y1: T, x2: X(limit), y2: H - B, stroke: "#b3261e", "stroke-dasharray": "4 3", class: "sla-line" }));
     for (const p of points) {
