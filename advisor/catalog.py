@@ -7,6 +7,7 @@ them). Prices are not here: they live in the dated tables of `advisor.prices`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from advisor.domain import Config
 from advisor.errors import BadInput, NotFound
@@ -155,7 +156,9 @@ def instance_candidates(platform: str = "sagemaker-realtime") -> list[Config]:
             for t in INSTANCE_TYPES.values()]
 
 
-def candidates(platforms: tuple[str, ...]) -> list[Config]:
+@lru_cache(maxsize=32)
+def candidates(platforms: tuple[str, ...]) -> tuple[Config, ...]:
+    """Every candidate config of PLATFORMS (instances at count 1; the search scales them out)."""
     out: list[Config] = []
     for platform in platforms:
         if platform == "lambda":
@@ -166,4 +169,4 @@ def candidates(platforms: tuple[str, ...]) -> list[Config]:
             out += instance_candidates(platform)
         elif platform == "lambda-training":
             out += lambda_candidates(platform="lambda-training")
-    return out
+    return tuple(out)

@@ -174,12 +174,6 @@ def recommend(workload: str, sla: str, rps: float | None, platform: str | None, 
     _print_recommendation(answer)
 
 
-def _fmt_cost(cost: dict[str, Any] | None) -> str:
-    if not cost:
-        return "-"
-    return f"${cost['usd_per_hour']:.4f}/h  ${cost['usd_per_month']:.2f}/month"
-
-
 def _print_recommendation(a: dict[str, Any]) -> None:
     sla = a["sla"]
     metric = f"p{sla['percentile']:g}"
@@ -206,14 +200,17 @@ def _print_recommendation(a: dict[str, Any]) -> None:
     click.echo("")
     click.echo("Considered configurations:")
     click.echo(f"  {'':7} {'CONFIG':<38} {metric + ' (upper)':>16} {'$/HOUR':>10} {'$/MONTH':>11}  REASON")
-    rows = sorted(a["considered"], key=lambda c: (not c["meets"], c["usd_per_hour"] if c["usd_per_hour"] is not None
-                                                  else math.inf))
-    for c in rows:
-        mark = "CHOSEN" if c["key"] == chosen["key"] else ("ok" if c["meets"] else "")
-        reach = f"{c['upper_ms']:.1f} ms" if c["upper_ms"] is not None else "-"
-        per_hour = f"{c['usd_per_hour']:.4f}" if c["usd_per_hour"] is not None else "-"
-        per_month = f"{c['usd_per_month']:.2f}" if c["usd_per_month"] is not None else "-"
-        click.echo(f"  {mark:7} {c['key']:<38} {reach:>16} {per_hour:>10} {per_month:>11}  {c['reason'] or ''}")
+    rows = [dict(key=chosen["key"], mark="CHOSEN", upper=hi, cost=cost, reason="")]
+    rows += [dict(key=o["key"], mark="ok", upper=(o["predicted"].get("interval") or [None, None])[1], cost=o["cost"],
+                  reason="") for o in a["alternatives"]]
+    rows += [dict(key=r["key"], mark="", upper=r.get("upper_ms"), cost=None, reason=r["reason"],
+                  month=r.get("usd_per_month")) for r in a["rejected"]]
+    for row in rows:
+        reach = f"{row['upper']:.1f} ms" if row["upper"] is not None else "-"
+        per_hour = f"{row['cost']['usd_per_hour']:.4f}" if row["cost"] else "-"
+        month = row["cost"]["usd_per_month"] if row["cost"] else row.get("month")
+        per_month = f"{month:.2f}" if month is not None else "-"
+        click.echo(f"  {row['mark']:7} {row['key']:<38} {reach:>16} {per_hour:>10} {per_month:>11}  {row['reason']}")
 
 
 @main.group()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from advisor.errors import BadInput
@@ -48,7 +49,7 @@ class Config:
     def is_memory_sized(self) -> bool:
         return self.platform in MEMORY_PLATFORMS
 
-    @property
+    @cached_property
     def key(self) -> str:
         """A stable, readable identifier, e.g. 'lambda/1024MB/arm64' or 'sagemaker-realtime/ml.c5.large x2'."""
         if self.is_memory_sized:

@@ -98,13 +98,19 @@ def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = f
 
 
 def _workload_id(body: dict[str, Any]) -> str:
+    return _workload_and_version(body)[0]
+
+
+def _workload_and_version(body: dict[str, Any]) -> tuple[str, str]:
+    """The request's workload id and its profiles' version, in one query; NotFound if unknown."""
     workload_id = body.get("workload")
     if not workload_id or not isinstance(workload_id, str):
         raise BadInput("workload is required", hint="see `advisor workloads`", fields={"workload": "required"})
-    if store().get_workload(workload_id) is None:
+    version = store().profiles_version(workload_id)
+    if version is None:
         raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
                        fields={"workload": "unknown"})
-    return workload_id
+    return workload_id, version
 
 
 # -- profiling ----------------------------------------------------------------------------------------------------
@@ -209,7 +215,7 @@ def get_job(job_id: str) -> dict[str, Any]:
 
 # -- recommending -------------------------------------------------------------------------------------------------
 _models: dict[tuple[str, str, str, float], Any] = {}
-_answers: dict[tuple[str, str], dict[str, Any]] = {}  # identical inputs give the identical answer
+_answers: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}  # identical inputs give the identical answer
 
 
 def fitted_model(workload_id: str, confidence: float, version: str) -> tuple[Any, list[Profile]]:
@@ -223,6 +229,9 @@ def fitted_model(workload_id: str, confidence: float, version: str) -> tuple[Any
     if hit is None:
         profiles = st.profiles(workload_id)
         model = PerformanceModel.fit(profiles, confidence)
+        latest = st.latest_model(workload_id)
+        if latest is None or latest["profiles_version"] != version:
+            st.save_model(workload_id, version, model.params())  # kept for inspection and drift checks
         hit = (model, profiles)
         with _lock:
             _models.clear() if len(_models) > 64 else None
@@ -232,10 +241,20 @@ def fitted_model(workload_id: str, confidence: float, version: str) -> tuple[Any
 
 def recommend(body: dict[str, Any]) -> dict[str, Any]:
     """The cheapest config that meets the SLA, with predictions, costs, runners-up and every rejection."""
-    from advisor import prices as price_tables
-    from recommender.search import metric_for, prediction_dict, search
+    return _recommend(body)[0]
 
-    workload_id = _workload_id(body)
+
+def recommend_json(body: dict[str, Any]) -> bytes:
+    """The same answer, serialized once and reused for identical requests (the API's fast path)."""
+    return _recommend(body)[1]
+
+
+def _recommend(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    from advisor import prices as price_tables
+    from advisor import answers
+    from recommender.search import metric_for, search
+
+    workload_id, version = _workload_and_version(body)
     if not body.get("sla") or not isinstance(body.get("sla"), str):
         raise BadInput("sla is required", hint="e.g. 'p95<=250ms' or 'deadline<=2h'", fields={"sla": "required"})
     rps = _number(body, "rps", None, float)
@@ -249,7 +268,6 @@ def recommend(body: dict[str, Any]) -> dict[str, Any]:
         raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
     hours = float(settings.get("HOURS_PER_MONTH"))
     table = price_tables.from_settings()
-    version = store().profiles_version(workload_id)
     request = {"workload": workload_id, "sla": sla.text, "rps": rps, "platform": list(platforms),
                "confidence": confidence, "region": table.region}
     rec_id = "rec-" + hashlib.sha256(json.dumps(
@@ -267,22 +285,6 @@ def recommend(body: dict[str, Any]) -> dict[str, Any]:
     effective_rps = rps if rps is not None else 1.0
     result = search(catalog.candidates(platforms), model, sla, effective_rps, table, hours)
 
-    def predicted(ev: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, p in ev.predicted.items():
-            out[name] = p.value
-            out[name + "_interval"] = [p.low, p.high]
-        bound = ev.predicted.get(metric_for(sla) or "")
-        if bound is not None:
-            out["interval"] = [bound.low, bound.high]
-            out["extrapolated"] = bound.extrapolated
-        out["detail"] = {name: prediction_dict(p) for name, p in ev.predicted.items()}
-        return out
-
-    def option(ev: Any) -> dict[str, Any]:
-        return {"config": ev.config.to_dict(), "key": ev.config.key, "predicted": predicted(ev),
-                "cost": ev.cost.to_dict() if ev.cost else None}
-
     basis = {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region,
              "model": model.describe(), "confidence": confidence,
              "measured_by": sorted({p.method for p in profiles}),
@@ -290,39 +292,20 @@ def recommend(body: dict[str, Any]) -> dict[str, Any]:
              "notes": _basis_notes(profiles)}
     chosen = result.chosen
     if chosen is None:
-        closest = [{"config": e.config.to_dict(), "key": e.config.key, "reaches_ms": e.reach,
-                    "reason": e.reason} for e in result.closest()]
         raise NoFeasibleConfig(
             f"no candidate meets {sla.text}" + (f" at {rps:g} rps" if rps else ""),
             hint="relax the SLA, lower the confidence, or add platforms; the closest configs are listed",
-            fields={"sla": "not met by any candidate"}, extra={"closest": closest, "basis": basis})
-    answer = {
-        "id": rec_id, "workload": workload_id, "sla": sla.to_dict(),
-        "chosen": dict(chosen.config.to_dict(), key=chosen.config.key),
-        "predicted": predicted(chosen),
-        "cost": chosen.cost.to_dict() if chosen.cost else None,
-        "trials": [p.config.to_dict() for p in profiles],
-        "alternatives": [option(e) for e in result.feasible[1:6]],
-        "rejected": [{"config": e.config.to_dict(), "key": e.config.key, "reason": e.reason}
-                     for e in result.rejected],
-        "pareto": [option(e) for e in result.pareto()],
-        "considered": [_considered(e) for e in result.considered],
-        "basis": basis,
-    }
-    store().save_recommendation(rec_id, workload_id, request, answer)
+            fields={"sla": "not met by any candidate"}, extra={"closest": answers.closest(result), "basis": basis})
+    answer = answers.recommendation(rec_id, workload_id, sla, result, metric_for(sla) or "",
+                                    [p.config.to_dict() for p in profiles], basis)
+    text = json.dumps(answer)
+    store().save_recommendation(rec_id, workload_id, request, text)
+    done = (answer, text.encode())
     with _lock:
         if len(_answers) > 256:
             _answers.clear()
-        _answers[(store().url, rec_id)] = answer
-    return answer
-
-
-def _considered(ev: Any) -> dict[str, Any]:
-    """One row of the considered-configurations table: short, for the table and the chart."""
-    return {"key": ev.config.key, "config": ev.config.to_dict(), "meets": ev.meets, "reason": ev.reason,
-            "upper_ms": ev.reach,
-            "usd_per_hour": ev.cost.usd_per_hour if ev.cost else None,
-            "usd_per_month": ev.cost.usd_per_month if ev.cost else None}
+        _answers[(store().url, rec_id)] = done
+    return done
 
 
 def _basis_notes(profiles: list[Profile]) -> list[str]:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, create_engine,
+from sqlalchemy import (Boolean, bindparam, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, create_engine,
                         event, func, insert, select, update)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
@@ -98,6 +98,12 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# Built once: the hot path of POST /recommend runs these on every request.
+_VERSION_QUERY = (select(func.count(profiles.c.id), func.max(profiles.c.id),
+                         select(func.count()).where(workloads.c.id == bindparam("w")).scalar_subquery())
+                  .where(profiles.c.workload_id == bindparam("w")))
+_RECOMMENDATION_EXISTS = select(recommendations.c.id).where(recommendations.c.id == bindparam("id"))
 
 # Each entry upgrades the schema from version N-1 to N. Version 1 is the tables above, made by create_all.
 MIGRATIONS: dict[int, list[str]] = {}
@@ -268,12 +274,11 @@ class Store:
                  "summary": json.loads(r.summary), "feasible": bool(r.feasible), "note": r.note,
                  "created_at": r.created_at} for r in rows]
 
-    def profiles_version(self, workload_id: str) -> str:
-        """Changes whenever the workload's profiles change: the model cache key."""
+    def profiles_version(self, workload_id: str) -> str | None:
+        """Changes whenever the workload's profiles change (the model cache key); None for an unknown workload."""
         with self._read() as conn:
-            count, last = conn.execute(select(func.count(), func.max(profiles.c.id))
-                                       .where(profiles.c.workload_id == workload_id)).one()
-        return f"{count}:{last or 0}"
+            count, last, known = conn.execute(_VERSION_QUERY, {"w": workload_id}).one()
+        return f"{count}:{last or 0}" if known else None
 
     # -- models ---------------------------------------------------------------------------------------------
     def save_model(self, workload_id: str, profiles_version: str, params: dict[str, Any]) -> None:
@@ -291,12 +296,14 @@ class Store:
 
     # -- recommendations ------------------------------------------------------------------------------------
     def save_recommendation(self, rec_id: str, workload_id: str, request: dict[str, Any],
-                            response: dict[str, Any]) -> None:
+                            response: dict[str, Any] | str) -> None:
         with self._tx() as conn:
-            if conn.execute(select(recommendations.c.id).where(recommendations.c.id == rec_id)).first():
+            if conn.execute(_RECOMMENDATION_EXISTS, {"id": rec_id}).first():
                 return  # same inputs, same id, same answer: nothing to write
             conn.execute(insert(recommendations).values(id=rec_id, workload_id=workload_id,
-                                                        request=json.dumps(request), response=json.dumps(response),
+                                                        request=json.dumps(request),
+                                                        response=response if isinstance(response, str)
+                                                        else json.dumps(response),
                                                         created_at=time.time()))
 
     def get_recommendation(self, rec_id: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from advisor import service
 from api import json_body, schemas
@@ -21,7 +21,8 @@ def healthz() -> Any:
 
 @bp.post("/recommend")
 def post_recommend() -> Any:
-    return jsonify(service.recommend(schemas.validate(json_body(), schemas.RECOMMEND)))
+    body = service.recommend_json(schemas.validate(json_body(), schemas.RECOMMEND))
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/recommendations/<rec_id>")

@@ -147,6 +147,8 @@ class PerformanceModel:
     failed_at_mb: dict[tuple, tuple[float, str]] = field(default_factory=dict)  # largest failed size, its note
     peak_memory_mb: dict[tuple, float] = field(default_factory=dict)
     instances: dict[tuple, list[Profile]] = field(default_factory=dict)
+    # Predictions depend on the profiles only, not on the request: memoized for the model's lifetime.
+    _memo: dict[tuple, Any] = field(default_factory=dict, repr=False)
 
     METRICS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "mean_ms", "cold_start_ms")
 
@@ -178,6 +180,16 @@ class PerformanceModel:
             model.curves[kind] = fits
         return model
 
+    def params(self) -> dict[str, Any]:
+        """The fitted parameters, for the store and for people: curves per platform, failures, peaks."""
+        return {"confidence": self.confidence,
+                "curves": {"/".join(k): {m: {"a": f.a, "b": f.b, "c": f.c, "log_sigma": f.log_sigma,
+                                             "profiled_vcpus": list(f.shares)} for m, f in fits.items()}
+                           for k, fits in self.curves.items()},
+                "failed_at_mb": {"/".join(k): v for k, v in self.failed_at_mb.items()},
+                "peak_memory_mb": {"/".join(k): v for k, v in self.peak_memory_mb.items()},
+                "instance_profiles": {"/".join(k): [p.config.key for p in v] for k, v in self.instances.items()}}
+
     def describe(self) -> str:
         return ("per-platform fit of t = a + b/min(vCPU, c) for memory-sized platforms; measured capacity "
                 f"scaled by vCPUs for instances; central {self.confidence:.0%} intervals")
@@ -200,6 +212,12 @@ class PerformanceModel:
 
     # -- instances ------------------------------------------------------------------------------------------
     def _nearest_instance_profile(self, config: Config) -> Profile | None:
+        key = ("nearest", config.instance_type, config.platform, config.architecture)
+        if key not in self._memo:
+            self._memo[key] = self._find_nearest_instance_profile(config)
+        return self._memo[key]
+
+    def _find_nearest_instance_profile(self, config: Config) -> Profile | None:
         same = self.instances.get(ModelKind.of(config).key(), [])
         exact = [p for p in same if p.config.instance_type == config.instance_type]
         if exact:
@@ -227,6 +245,12 @@ class PerformanceModel:
 
     def capacity(self, config: Config, sla: SLA) -> Prediction | Unpredictable:
         """Requests per second one instance of CONFIG carries within SLA."""
+        key = ("capacity", config.shape, sla.limit_ms, sla.percentile)
+        if key not in self._memo:
+            self._memo[key] = self._capacity(config, sla)
+        return self._memo[key]
+
+    def _capacity(self, config: Config, sla: SLA) -> Prediction | Unpredictable:
         source = self._nearest_instance_profile(config)
         if source is None:
             return self.predict_instance(config, "p95_ms")  # the no-basis reason
@@ -254,6 +278,8 @@ class PerformanceModel:
         return Prediction(mid, low, high, ratio != 1, "; ".join(notes) or "measured")
 
     def predict(self, config: Config, metric: str) -> Prediction | Unpredictable:
-        if config.is_memory_sized:
-            return self.predict_memory_sized(config, metric)
-        return self.predict_instance(config, metric)
+        key = (config.shape, metric)
+        if key not in self._memo:
+            self._memo[key] = (self.predict_memory_sized(config, metric) if config.is_memory_sized
+                               else self.predict_instance(config, metric))
+        return self._memo[key]

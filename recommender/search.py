@@ -148,6 +148,9 @@ def _evaluate_instance(ev: Evaluated, model: PerformanceModel, sla: SLA, metric:
                        prices: PriceTable, hours_per_month: float, bytes_per_request: float) -> Evaluated:
     config = ev.config
     hourly = _price(prices, f"sagemaker.{config.instance_type}")
+    if hourly is None:  # checked first: no prediction can make an unpriced type recommendable
+        ev.reason = _unpriced(prices, f"sagemaker.{config.instance_type}")
+        return ev
     latency = model.predict(config, metric)
     if isinstance(latency, Unpredictable):
         ev.reason = latency.reason
@@ -160,9 +163,6 @@ def _evaluate_instance(ev: Evaluated, model: PerformanceModel, sla: SLA, metric:
         return ev
     ev.predicted["capacity_rps"] = capacity
     count = costs.instances_needed(rps, capacity.low)
-    if hourly is None:
-        ev.reason = _unpriced(prices, f"sagemaker.{config.instance_type}")
-        return ev
     if count > catalog.SAGEMAKER_MAX_INSTANCE_COUNT:
         ev.reason = (f"needs {count} instances for {rps:g} rps at {capacity.low:.1f} rps each "
                      f"(search bound {catalog.SAGEMAKER_MAX_INSTANCE_COUNT})")
@@ -176,11 +176,7 @@ def _evaluate_instance(ev: Evaluated, model: PerformanceModel, sla: SLA, metric:
     return ev
 
 
-def search(candidates: list[Config], model: PerformanceModel, sla: SLA, rps: float, prices: PriceTable,
+def search(candidates: "list[Config] | tuple[Config, ...]", model: PerformanceModel, sla: SLA, rps: float, prices: PriceTable,
            hours_per_month: float, bytes_per_request: float = 0.0) -> SearchResult:
     considered = [evaluate(c, model, sla, rps, prices, hours_per_month, bytes_per_request) for c in candidates]
     return SearchResult(sla, rps, considered)
-
-
-def prediction_dict(p: Prediction) -> dict[str, Any]:
-    return {"value": p.value, "interval": [p.low, p.high], "extrapolated": p.extrapolated, "basis": p.basis}

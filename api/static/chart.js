@@ -81,9 +81,14 @@
       chart.innerHTML = "";
       return;
     }
-    const points = json.considered.filter(c => c.usd_per_month > 0 && c.upper_ms > 0).map(c => ({
-      key: c.key, platform: c.config.platform, latency: c.upper_ms, cost: c.usd_per_month,
-      meets: c.meets, reason: c.reason }));
+    const upper = o => (o.predicted.interval || [0, 0])[1];
+    const chosen = { key: json.chosen.key, config: json.chosen, predicted: json.predicted, cost: json.cost };
+    const points = [chosen, ...json.alternatives].map(o => ({
+      key: o.key, platform: o.config.platform, latency: upper(o), cost: o.cost.usd_per_month, meets: true, reason: "" }))
+      .concat(json.rejected.filter(r => r.usd_per_month > 0 && r.upper_ms > 0).map(r => ({
+        key: r.key, platform: r.config.platform, latency: r.upper_ms, cost: r.usd_per_month, meets: false,
+        reason: r.reason })))
+      .filter(p => p.latency > 0 && p.cost > 0);
     const m = json.predicted.interval ? json.predicted.interval[1].toFixed(1) : "?";
     answer.textContent = `Chosen: ${json.chosen.key} at $${json.cost.usd_per_month.toFixed(2)}/month, up to ${m} ms (${json.id})`;
     draw(points, json.chosen.key, json.sla.limit_ms);

@@ -1,0 +1,75 @@
+"""Turn a search result into the recommendation JSON of DESIGN.md's contract. Pure formatting, no I/O."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from advisor.domain import SLA, Prediction
+
+
+def _r(value: float | None) -> float | None:
+    """Round to 6 significant digits: answers carry measurements, not float noise."""
+    if value is None or not math.isfinite(value):
+        return value
+    return float(f"{value:.6g}")
+
+
+def predicted(ev: Any, bound_metric: str) -> dict[str, Any]:
+    """{metric: value, metric_interval: [lo, hi], ..., "interval": the SLA metric's, "extrapolated", "how"}."""
+    out: dict[str, Any] = {}
+    how: dict[str, str] = {}
+    for name, p in ev.predicted.items():
+        out[name] = _r(p.value)
+        out[name + "_interval"] = [_r(p.low), _r(p.high)]
+        how[name] = p.basis
+    bound: Prediction | None = ev.predicted.get(bound_metric)
+    if bound is not None:
+        out["interval"] = [_r(bound.low), _r(bound.high)]
+        out["extrapolated"] = bound.extrapolated
+    out["how"] = how
+    return out
+
+
+def cost(ev: Any) -> dict[str, Any] | None:
+    if ev.cost is None:
+        return None
+    c = ev.cost
+    return {"usd_per_hour": _r(c.usd_per_hour), "usd_per_1k_requests": _r(c.usd_per_1k_requests),
+            "usd_per_month": _r(c.usd_per_month), "usd_total": _r(c.usd_total),
+            "breakdown_usd_per_hour": {k: _r(v) for k, v in c.breakdown}}
+
+
+def option(ev: Any, bound_metric: str) -> dict[str, Any]:
+    return {"config": ev.config.to_dict(), "key": ev.config.key, "predicted": predicted(ev, bound_metric),
+            "cost": cost(ev)}
+
+
+def rejection(ev: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"config": ev.config.to_dict(), "key": ev.config.key, "reason": ev.reason}
+    if ev.reach is not None and math.isfinite(ev.reach):
+        row["upper_ms"] = _r(ev.reach)
+    if ev.cost is not None:
+        row["usd_per_month"] = _r(ev.cost.usd_per_month)
+    return row
+
+
+def recommendation(rec_id: str, workload_id: str, sla: SLA, result: Any, bound_metric: str, trials: list[dict],
+                   basis: dict[str, Any]) -> dict[str, Any]:
+    chosen = result.chosen
+    return {
+        "id": rec_id, "workload": workload_id, "sla": sla.to_dict(),
+        "chosen": dict(chosen.config.to_dict(), key=chosen.config.key),
+        "predicted": predicted(chosen, bound_metric),
+        "cost": cost(chosen),
+        "trials": trials,
+        "alternatives": [option(e, bound_metric) for e in result.feasible[1:]],
+        "rejected": [rejection(e) for e in result.rejected],
+        "pareto": [e.config.key for e in result.pareto()],
+        "basis": basis,
+    }
+
+
+def closest(result: Any) -> list[dict[str, Any]]:
+    return [{"config": e.config.to_dict(), "key": e.config.key, "reaches_ms": _r(e.reach), "reason": e.reason}
+            for e in result.closest()]
