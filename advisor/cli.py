@@ -154,10 +154,12 @@ def _parse_config(text: str) -> dict[str, Any]:
 @click.option("--max-trials", type=int, default=None, help="With --measurements: profile at most N configs.")
 @click.option("--measurements", type=click.Path(), default=None, help="A measurements CSV to replay (not yet).")
 @click.option("--seed", type=int, default=None, help="Seed for any random choice.")
+@click.option("--all", "show_all", is_flag=True, help="List every rejected config instead of grouping by reason.")
 @json_option
 @handles_errors
 def recommend(workload: str, sla: str, rps: float | None, platform: str | None, confidence: float | None,
-              max_trials: int | None, measurements: str | None, seed: int | None, as_json: bool) -> None:
+              max_trials: int | None, measurements: str | None, seed: int | None, show_all: bool,
+              as_json: bool) -> None:
     """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
     from advisor import service
     from advisor.errors import BadInput
@@ -171,10 +173,10 @@ def recommend(workload: str, sla: str, rps: float | None, platform: str | None, 
     if as_json:
         _emit_json(answer)
         return
-    _print_recommendation(answer)
+    _print_recommendation(answer, show_all)
 
 
-def _print_recommendation(a: dict[str, Any]) -> None:
+def _print_recommendation(a: dict[str, Any], show_all: bool = False) -> None:
     sla = a["sla"]
     metric = f"p{sla['percentile']:g}"
     chosen, pred, cost = a["chosen"], a["predicted"], a["cost"]
@@ -203,14 +205,27 @@ def _print_recommendation(a: dict[str, Any]) -> None:
     rows = [dict(key=chosen["key"], mark="CHOSEN", upper=hi, cost=cost, reason="")]
     rows += [dict(key=o["key"], mark="ok", upper=(o["predicted"].get("interval") or [None, None])[1], cost=o["cost"],
                   reason="") for o in a["alternatives"]]
+    rejected, collapsed = a["rejected"], []
+    if not show_all:  # rejections that share a reason and have nothing predicted collapse into one line
+        groups: dict[str, list[dict]] = {}
+        for r in rejected:
+            if r.get("upper_ms") is None and r.get("usd_per_month") is None:
+                groups.setdefault(r["reason"], []).append(r)
+        collapsed = [g for g in groups.values() if len(g) >= 3]
+        folded = {id(r) for g in collapsed for r in g}
+        rejected = [r for r in rejected if id(r) not in folded]
     rows += [dict(key=r["key"], mark="", upper=r.get("upper_ms"), cost=None, reason=r["reason"],
-                  month=r.get("usd_per_month")) for r in a["rejected"]]
+                  month=r.get("usd_per_month")) for r in rejected]
     for row in rows:
         reach = f"{row['upper']:.1f} ms" if row["upper"] is not None else "-"
         per_hour = f"{row['cost']['usd_per_hour']:.4f}" if row["cost"] else "-"
         month = row["cost"]["usd_per_month"] if row["cost"] else row.get("month")
         per_month = f"{month:.2f}" if month is not None else "-"
         click.echo(f"  {row['mark']:7} {row['key']:<38} {reach:>16} {per_hour:>10} {per_month:>11}  {row['reason']}")
+    for group in collapsed:
+        click.echo(f"  rejected {len(group)} configs ({group[0]['key']} .. {group[-1]['key']}): {group[0]['reason']}")
+    if collapsed:
+        click.echo("  (--all lists each one)")
 
 
 @main.group()

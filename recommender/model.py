@@ -232,7 +232,7 @@ class PerformanceModel:
         source = self._nearest_instance_profile(config)
         if source is None:
             kind = ModelKind.of(config)
-            return Unpredictable(f"no basis: no {kind.processor.upper()} {config.architecture} instance profile of "
+            return Unpredictable(f"no basis: no {kind.processor.replace('gpu', 'GPU')} {config.architecture} instance profile of "
                                  "this workload" + (" and not emulable here" if kind.processor != "cpu" else ""))
         value = source.summary.get(metric)
         if value is None or not math.isfinite(value):

@@ -85,7 +85,7 @@ def _price(prices: PriceTable, key: str) -> float | None:
 
 
 def _unpriced(prices: PriceTable, key: str) -> str:
-    return f"unpriced: no sourced price for {key} in {prices.region} (as of {prices.as_of})"
+    return f"unpriced: the {prices.region} price table (as of {prices.as_of}) has no sourced price for it"
 
 
 def evaluate(config: Config, model: PerformanceModel, sla: SLA, rps: float, prices: PriceTable,
