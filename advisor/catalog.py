@@ -27,7 +27,7 @@ SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 SERVERLESS_MAX_CONCURRENCY = 200
 SERVERLESS_PAYLOAD_BYTES = 4 * 1024 * 1024
 SAGEMAKER_REQUEST_TIMEOUT_S = 60
-SAGEMAKER_MAX_INSTANCE_COUNT = 20  # a search bound, not an AWS limit
+SAGEMAKER_MAX_INSTANCE_COUNT = 50  # a search bound, not an AWS limit (instance counts are account quotas)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", None, "Where the SQLite store and exported models live (default: $XDG_DATA_HOME/advisor)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the store; default a SQLite file in DATA_DIR. "
             "postgresql+psycopg://user@host/db for PostgreSQL."),
-    Setting("BACKEND", "local", "Where trials run by default: local, replay or aws."),
+    Setting("BACKEND", "local", "Where trials run by default. Only `local` runs trials so far."),
     Setting("API_TOKEN", None, "Bearer token required by API endpoints that change anything; "
             "required to listen on a non-loopback address."),
     Setting("HOST", "127.0.0.1", "Address `advisor serve` binds to."),
