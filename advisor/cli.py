@@ -229,6 +229,30 @@ def _print_recommendation(a: dict[str, Any], show_all: bool = False) -> None:
 
 
 @main.group()
+def profiles() -> None:
+    """Profiles measured elsewhere: import them."""
+
+
+@profiles.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@handles_errors
+def profiles_import(file: str, as_json: bool) -> None:
+    """Import a measurements CSV v1 (all of it, or nothing if any line is bad)."""
+    from pathlib import Path
+
+    from advisor import service
+    from profilers.importers import read_text
+
+    result = service.import_profiles(read_text(file), Path(file).name)
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(f"Imported {result['rows']} rows as {result['profiles']} profiles of {len(result['workloads'])} "
+               f"workloads ({result['infeasible']} infeasible configs) from {result['source']}.")
+
+
+@main.group()
 def prices() -> None:
     """Price tables: dated, sourced, with overrides and discounts from settings."""
 

@@ -213,6 +213,25 @@ def get_job(job_id: str) -> dict[str, Any]:
     return store().get_job(job_id)
 
 
+# -- importing ------------------------------------------------------------------------------------------------------
+def import_profiles(text: str, source: str = "the file") -> dict[str, Any]:
+    """Import a measurements CSV v1 whole, in one transaction, or refuse it whole."""
+    from profilers.importers import kind_of, profiles_from_rows, read_csv
+
+    rows = read_csv(text, source)
+    profiles = profiles_from_rows(rows)
+    by_workload: dict[str, list[Any]] = {}
+    for r in rows:
+        by_workload.setdefault(r.workload, []).append(r)
+    st = store()
+    for workload_id, items in by_workload.items():  # kinds first, so a training file is not filed as inference
+        if st.get_workload(workload_id) is None:
+            st.upsert_workload(workload_id, kind_of(items), f"imported from {source}")
+    st.add_profiles(profiles)
+    return {"source": source, "rows": len(rows), "profiles": len(profiles),
+            "workloads": sorted(by_workload), "infeasible": sum(1 for p in profiles if not p.feasible)}
+
+
 # -- recommending -------------------------------------------------------------------------------------------------
 _models: dict[tuple[str, str, str, float], Any] = {}
 _answers: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}  # identical inputs give the identical answer

@@ -7,6 +7,7 @@ Every write is one transaction, so a failure leaves nothing half-written. Databa
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import uuid
@@ -118,6 +119,11 @@ def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
         return StoreUnavailable(f"the store at {url} cannot be written", hint="check the file's and folder's "
                                 "permissions, or set ADVISOR_DATA_DIR / ADVISOR_DATABASE_URL to a writable place")
     return StoreUnavailable(f"the store failed: {getattr(exc, 'orig', exc)}", hint="check ADVISOR_DATABASE_URL")
+
+
+def _finite(summary: dict[str, Any]) -> dict[str, Any]:
+    """Drop NaN figures (a metric with no samples): JSON has no NaN, and absent is what they mean."""
+    return {k: v for k, v in summary.items() if not (isinstance(v, float) and math.isnan(v))}
 
 
 def _profile_from_row(row: Any, rows_of_measurements: list[Any] | None = None) -> Profile:
@@ -271,7 +277,7 @@ class Store:
                 self._ensure_workload(conn, p.workload, kind)
                 pid = conn.execute(insert(profiles).values(
                     workload_id=p.workload, config_key=p.config.key, config=json.dumps(p.config.to_dict()),
-                    method=p.method, summary=json.dumps(p.summary), feasible=p.feasible, note=p.note,
+                    method=p.method, summary=json.dumps(_finite(p.summary)), feasible=p.feasible, note=p.note,
                     created_at=time.time())).inserted_primary_key[0]
                 if p.measurements:
                     conn.execute(insert(measurements), [

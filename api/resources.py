@@ -51,6 +51,24 @@ def post_profiles() -> Any:
     return jsonify(job), 202, {"Location": f"/jobs/{job['id']}"}
 
 
+@bp.post("/profiles/import")
+def import_profiles() -> Any:
+    """A measurements CSV v1 as the body (text/csv), or JSON {"csv": "..."}."""
+    from flask import request
+
+    from advisor.errors import BadInput
+
+    if request.mimetype == "application/json":
+        data = json_body()
+        text = data.get("csv") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            raise BadInput("give the CSV as the field csv", hint='{"csv": "workload,platform,..."}',
+                           fields={"csv": "required"})
+    else:
+        text = request.get_data(as_text=True)
+    return jsonify(service.import_profiles(text, "the request body")), 201
+
+
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str) -> Any:
     return jsonify(service.get_job(job_id))

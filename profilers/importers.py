@@ -1,0 +1,176 @@
+"""Importers: measurements made elsewhere become Profile records.
+
+The measurements CSV v1 (DESIGN.md): one row per invocation or per run, header required, column order free,
+unknown columns ignored. A bad row refuses the whole file, naming its line; nothing is half-read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from advisor import catalog
+from advisor.domain import MEMORY_PLATFORMS, PLATFORMS, Config, Measurement, Profile
+from advisor.errors import AdvisorError, BadInput
+from profilers.stats import latency_summary
+
+REQUIRED_COLUMNS = ("workload", "platform", "duration_ms")
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
+TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training")
+
+
+@dataclass
+class Row:
+    line: int
+    workload: str
+    config: Config
+    measurement: Measurement
+    overrides: dict[str, float] = field(default_factory=dict)  # usd_per_hour, vcpus, memory_gib
+    features: dict[str, float] = field(default_factory=dict)  # batch_size, payload_bytes, concurrency
+
+
+def _bool(value: str, column: str) -> bool:
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{column} must be true or false, got {value!r}")
+
+
+def _number(value: str, column: str, minimum: float = 0.0, integer: bool = False) -> float | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{column} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < minimum:
+        raise ValueError(f"{column} must be a number >= {minimum:g}, got {value!r}")
+    if integer and number != int(number):
+        raise ValueError(f"{column} must be a whole number, got {value!r}")
+    return number
+
+
+def _row(line: int, raw: dict[str, str]) -> Row:
+    workload = (raw.get("workload") or "").strip()
+    if not workload:
+        raise ValueError("workload is empty")
+    platform = (raw.get("platform") or "").strip()
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+    duration = _number(raw.get("duration_ms", ""), "duration_ms")
+    if duration is None:
+        raise ValueError("duration_ms is required")
+    memory = _number(raw.get("memory_mb", ""), "memory_mb", 1, integer=True)
+    count = _number(raw.get("instance_count", ""), "instance_count", 1, integer=True) or 1
+    overrides = {k: v for k in ("usd_per_hour", "vcpus", "memory_gib")
+                 if (v := _number(raw.get(k, ""), k)) is not None}
+    instance_type = (raw.get("instance_type") or "").strip() or None
+    if platform not in MEMORY_PLATFORMS:
+        if not instance_type:
+            raise ValueError(f"{platform} rows need instance_type")
+        known = instance_type.removeprefix("ml.") in catalog.INSTANCE_TYPES
+        missing = [k for k in ("usd_per_hour", "vcpus", "memory_gib") if k not in overrides]
+        if not known and missing:
+            raise ValueError(f"instance type {instance_type!r} is not in the catalog: give "
+                             + ", ".join(missing))
+    config = Config(platform, int(memory) if memory is not None and platform in MEMORY_PLATFORMS else None,
+                    instance_type if platform not in MEMORY_PLATFORMS else None, int(count),
+                    (raw.get("architecture") or "").strip() or "x86_64")
+    catalog.validate(config) if platform in MEMORY_PLATFORMS else None
+    measurement = Measurement(
+        duration_ms=duration, billed_duration_ms=_number(raw.get("billed_duration_ms", ""), "billed_duration_ms"),
+        init_duration_ms=_number(raw.get("init_duration_ms", ""), "init_duration_ms"),
+        max_memory_used_mb=_number(raw.get("max_memory_used_mb", ""), "max_memory_used_mb"),
+        cold=_bool(raw.get("cold", ""), "cold"), failed=_bool(raw.get("failed", ""), "failed"),
+        concurrency=int(c) if (c := _number(raw.get("concurrency", ""), "concurrency", 1, True)) else None)
+    features = {k: v for k in ("batch_size", "payload_bytes", "concurrency")
+                if (v := _number(raw.get(k, ""), k)) is not None}
+    return Row(line, workload, config, measurement, overrides, features)
+
+
+def read_csv(text: str, source: str = "the file") -> list[Row]:
+    """Parse a measurements CSV v1; raise BadInput naming the first bad line."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise BadInput(f"{source}: the header lacks {', '.join(missing)}",
+                       hint="a measurements CSV v1 needs a header with workload, platform and duration_ms",
+                       fields={"file": "bad header", "line": "1"})
+    reader.fieldnames = header
+    rows: list[Row] = []
+    for raw in reader:
+        line = reader.line_num
+        try:
+            if None in raw:
+                raise ValueError("more fields than the header has")
+            rows.append(_row(line, raw))
+        except (ValueError, AdvisorError) as exc:
+            reason = exc.message if isinstance(exc, AdvisorError) else str(exc)
+            raise BadInput(f"{source}: line {line}: {reason}", hint="fix that line; nothing was imported",
+                           fields={"file": "bad row", "line": str(line)}) from None
+    if not rows:
+        raise BadInput(f"{source}: no rows", hint="the file has a header but no measurements",
+                       fields={"file": "empty"})
+    return rows
+
+
+def summarise(workload: str, config: Config, rows: list[Row]) -> Profile:
+    """One profile per (workload, config): warm percentiles, cold starts apart, failures make it infeasible."""
+    ms = [r.measurement for r in rows]
+    warm = [m.duration_ms for m in ms if not m.cold and not m.failed]
+    cold = [m for m in ms if m.cold and not m.failed]
+    ok = [m.duration_ms for m in ms if not m.failed]
+    failed = sum(1 for m in ms if m.failed)
+    summary: dict[str, Any] = latency_summary(warm or ok)
+    summary["duration_ms"] = sum(ok) / len(ok) if ok else math.nan
+    summary["errors"] = float(failed)
+    if cold:
+        summary["cold_start_ms"] = sum((m.init_duration_ms or 0.0) + m.duration_ms for m in cold) / len(cold)
+        summary["cold_samples"] = float(len(cold))
+    peaks = [m.max_memory_used_mb for m in ms if m.max_memory_used_mb]
+    if peaks:
+        summary["max_memory_used_mb"] = max(peaks)
+    billed = [m.billed_duration_ms for m in ms if m.billed_duration_ms and not m.cold and not m.failed]
+    if billed:
+        summary["billed_mean_ms"] = sum(billed) / len(billed)
+    for row in rows:
+        summary.update(row.overrides)
+        summary.update({f"feature_{k}": v for k, v in row.features.items()})
+    note = f"{failed} of {len(ms)} runs failed" if failed else ""
+    return Profile(workload, config, "import:csv", summary, tuple(ms), feasible=failed == 0, note=note)
+
+
+def profiles_from_rows(rows: Iterable[Row]) -> list[Profile]:
+    groups: dict[tuple[str, Config], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[(row.workload, row.config)].append(row)
+    return [summarise(w, c, rs) for (w, c), rs in groups.items()]
+
+
+def kind_of(rows: Iterable[Row]) -> str:
+    return "training" if any(r.config.platform in TRAINING_PLATFORMS for r in rows) else "inference"
+
+
+def read_text(path: str | Path) -> str:
+    """A file's text, or a BadInput that says why it cannot be read."""
+    try:
+        return Path(path).read_text()
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {path}", hint="give the path of a measurements CSV",
+                       fields={"file": "not found"}) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {path}: {exc}", hint="give a UTF-8 measurements CSV",
+                       fields={"file": "unreadable"}) from None
+
+
+def load_file(path: str | Path) -> list[Row]:
+    return read_csv(read_text(path), source=Path(path).name)

@@ -1,0 +1,85 @@
+"""Recommend from recorded measurements: explore the target with a few replayed trials, learn from history.
+
+Pure: profiles in, decision out. `advisor recommend --measurements` and the decision-quality benchmark both
+call `recommend_from_profiles`, so the benchmark measures exactly what users get.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from advisor import costs
+from advisor.domain import SLA, Config, Profile
+from advisor.prices import PriceTable
+from recommender.explore import Exploration, choose, explore
+from recommender.search import metric_for
+from recommender.transfer import Belief, HistoryModel, metric_value
+
+
+def cost_function(sla: SLA, rps: float, prices: PriceTable, hourly_overrides: dict[str, float]) -> Callable[[Config, float], float]:
+    """USD per hour at RPS for latency SLAs, USD per run for deadlines; inf where a price is missing."""
+
+    def hourly(config: Config) -> float | None:
+        if config.instance_type in hourly_overrides:
+            return hourly_overrides[config.instance_type]
+        return prices.usd(f"sagemaker.{config.instance_type}")
+
+    def cost(config: Config, metric_ms: float) -> float:
+        if config.platform == "lambda":
+            gbs, req = prices.usd(f"lambda.{config.architecture}.gb_second"), prices.usd("lambda.request")
+            if gbs is None or req is None:
+                return math.inf
+            per_request = costs.lambda_request_usd(metric_ms, config.memory_mb or 0, gbs, req)
+            return per_request * rps * 3600.0 if sla.kind == "latency" else per_request
+        if config.platform == "sagemaker-serverless":
+            gbs = prices.usd("sagemaker-serverless.gb_second")
+            return math.inf if gbs is None else costs.serverless_inference(metric_ms, config.memory_mb or 0, rps, gbs,
+                                                                            1.0).usd_per_hour
+        price = hourly(config)
+        if price is None:
+            return math.inf
+        if sla.kind == "deadline":
+            return costs.training_on_instances(config.instance_count, price, metric_ms).usd_total or 0.0
+        return costs.sagemaker_realtime(config.instance_count, price, rps, 1.0).usd_per_hour
+
+    return cost
+
+
+def hourly_overrides(profiles: list[Profile]) -> dict[str, float]:
+    """Instance prices the file itself gives (the `usd_per_hour` column): a property of the type, not the run."""
+    out: dict[str, float] = {}
+    for p in profiles:
+        if p.config.instance_type and "usd_per_hour" in p.summary:
+            out[p.config.instance_type] = float(p.summary["usd_per_hour"])
+    return out
+
+
+@dataclass
+class AdaptiveResult:
+    chosen: Config | None
+    beliefs: dict[Config, Belief]
+    exploration: Exploration
+    metric: str
+    cost: Callable[[Config, float], float]
+
+
+def recommend_from_profiles(candidates: list[Config], history: list[Profile], trial: Callable[[Config], Profile],
+                            sla: SLA, budget: int, confidence: float, cost: Callable[[Config, float], float]
+                            ) -> AdaptiveResult:
+    """Explore with at most BUDGET trials of the target, then choose."""
+    metric = metric_for(sla) or sla.metric
+    model = HistoryModel(history, candidates, metric)
+    first = model.anchor() if model.size else candidates[len(candidates) // 2]
+
+    def measured(config: Config) -> float:
+        return metric_value(trial(config), metric)
+
+    def measured_or_failed(config: Config) -> float:
+        value = measured(config)
+        return math.inf if math.isnan(value) else value
+
+    run = explore(first, model.condition, measured_or_failed, sla.limit_ms, cost, budget)
+    beliefs = model.condition(run.observed)
+    return AdaptiveResult(choose(beliefs, sla.limit_ms, cost, confidence), beliefs, run, metric, cost)
