@@ -38,6 +38,14 @@ def handles_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:  # a bug: say so in one line; the traceback only when asked for
+            import os
+
+            if os.environ.get("ADVISOR_LOG_LEVEL", "").upper() == "DEBUG":
+                raise
+            click.secho(f"error: internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
+            click.echo("hint: this is a bug; run again with ADVISOR_LOG_LEVEL=DEBUG for the traceback", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -152,7 +160,8 @@ def _parse_config(text: str) -> dict[str, Any]:
 @click.option("--platform", default=None, help="Comma-separated platforms to consider (default: all inference).")
 @click.option("--confidence", type=float, default=None, help="Probability of meeting the SLA (default 0.9).")
 @click.option("--max-trials", type=int, default=None, help="With --measurements: profile at most N configs.")
-@click.option("--measurements", type=click.Path(), default=None, help="A measurements CSV to replay (not yet).")
+@click.option("--measurements", type=click.Path(), default=None,
+              help="Replay trials from this measurements CSV (nothing is stored); other workloads in it are history.")
 @click.option("--seed", type=int, default=None, help="Seed for any random choice.")
 @click.option("--all", "show_all", is_flag=True, help="List every rejected config instead of grouping by reason.")
 @json_option
@@ -164,68 +173,26 @@ def recommend(workload: str, sla: str, rps: float | None, platform: str | None, 
     from advisor import service
     from advisor.errors import BadInput
 
+    body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence,
+            "max_trials": max_trials, "seed": seed}
+    body = {k: v for k, v in body.items() if v is not None}
     if measurements:
-        raise BadInput("--measurements (the replay backend) is not available yet",
-                       hint="import is planned; profile with `advisor profile` meanwhile",
-                       fields={"measurements": "unsupported"})
-    body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence}
-    answer = service.recommend({k: v for k, v in body.items() if v is not None})
+        from pathlib import Path
+
+        from profilers.importers import read_text
+
+        answer = service.recommend_from_measurements(body, read_text(measurements), Path(measurements).name)
+    else:
+        if max_trials is not None:
+            raise BadInput("--max-trials applies to --measurements (replayed trials)",
+                           hint="for live trials use `advisor profile --max-trials`", fields={"max_trials": "unused"})
+        answer = service.recommend(body)
     if as_json:
         _emit_json(answer)
         return
-    _print_recommendation(answer, show_all)
+    from advisor.render import recommendation_text
 
-
-def _print_recommendation(a: dict[str, Any], show_all: bool = False) -> None:
-    sla = a["sla"]
-    metric = f"p{sla['percentile']:g}"
-    chosen, pred, cost = a["chosen"], a["predicted"], a["cost"]
-    rps_text = f"{sla['rps']:g} rps" if sla["rps"] else "1 rps (assumed; give --rps)"
-    click.echo(f"Recommendation {a['id']} for {a['workload']}: {sla['text']} at {rps_text}")
-    lo, hi = pred.get("interval", [math.nan, math.nan])
-    key_metric = next((k for k in pred if k.endswith("_ms") and k.startswith("p")), None)
-    click.echo(f"  chosen:    {chosen['key']}")
-    if key_metric:
-        click.echo(f"  predicted: {metric} {pred[key_metric]:.1f} ms "
-                   f"({a['basis']['confidence']:.0%} interval {lo:.1f} to {hi:.1f} ms)")
-    if "capacity_rps" in pred:
-        click.echo(f"             capacity {pred['capacity_rps']:.1f} rps per instance")
-    if "cold_start_ms" in pred:
-        click.echo(f"             cold start {pred['cold_start_ms'] / 1000:.2f} s (reported apart from the SLA)")
-    per_1k = cost.get("usd_per_1k_requests")
-    click.echo(f"  cost:      ${cost['usd_per_hour']:.4f}/hour, ${cost['usd_per_month']:.2f}/month"
-               + (f", ${per_1k:.6f} per 1,000 requests" if per_1k is not None else ""))
-    click.echo(f"  basis:     {a['basis']['profiles']} profiles ({', '.join(a['basis']['measured_by'])}); "
-               f"prices {a['basis']['region']} as of {a['basis']['prices_as_of']}")
-    for note in a["basis"]["notes"]:
-        click.echo(f"             note: {note}")
-    click.echo("")
-    click.echo("Considered configurations:")
-    click.echo(f"  {'':7} {'CONFIG':<38} {metric + ' (upper)':>16} {'$/HOUR':>10} {'$/MONTH':>11}  REASON")
-    rows = [dict(key=chosen["key"], mark="CHOSEN", upper=hi, cost=cost, reason="")]
-    rows += [dict(key=o["key"], mark="ok", upper=(o["predicted"].get("interval") or [None, None])[1], cost=o["cost"],
-                  reason="") for o in a["alternatives"]]
-    rejected, collapsed = a["rejected"], []
-    if not show_all:  # rejections that share a reason and have nothing predicted collapse into one line
-        groups: dict[str, list[dict]] = {}
-        for r in rejected:
-            if r.get("upper_ms") is None and r.get("usd_per_month") is None:
-                groups.setdefault(r["reason"], []).append(r)
-        collapsed = [g for g in groups.values() if len(g) >= 3]
-        folded = {id(r) for g in collapsed for r in g}
-        rejected = [r for r in rejected if id(r) not in folded]
-    rows += [dict(key=r["key"], mark="", upper=r.get("upper_ms"), cost=None, reason=r["reason"],
-                  month=r.get("usd_per_month")) for r in rejected]
-    for row in rows:
-        reach = f"{row['upper']:.1f} ms" if row["upper"] is not None else "-"
-        per_hour = f"{row['cost']['usd_per_hour']:.4f}" if row["cost"] else "-"
-        month = row["cost"]["usd_per_month"] if row["cost"] else row.get("month")
-        per_month = f"{month:.2f}" if month is not None else "-"
-        click.echo(f"  {row['mark']:7} {row['key']:<38} {reach:>16} {per_hour:>10} {per_month:>11}  {row['reason']}")
-    for group in collapsed:
-        click.echo(f"  rejected {len(group)} configs ({group[0]['key']} .. {group[-1]['key']}): {group[0]['reason']}")
-    if collapsed:
-        click.echo("  (--all lists each one)")
+    click.echo(recommendation_text(answer, show_all))
 
 
 @main.group()

@@ -335,6 +335,60 @@ def _basis_notes(profiles: list[Profile]) -> list[str]:
     return notes
 
 
+def recommend_from_measurements(body: dict[str, Any], csv_text: str, source: str) -> dict[str, Any]:
+    """What-if: recommend for a workload of a measurements CSV, replaying at most max_trials of its configs and
+    learning from every other workload in the file. Nothing is written to the store."""
+    from advisor import answers
+    from advisor import prices as price_tables
+    from advisor.backends.replay import ReplayBackend
+    from profilers.importers import profiles_from_rows, read_csv
+    from recommender.adaptive import cost_function, evaluations, hourly_overrides, recommend_from_profiles
+    from recommender.search import SearchResult, metric_for
+
+    workload_id = body.get("workload")
+    if not workload_id or not isinstance(workload_id, str):
+        raise BadInput("workload is required", hint="a workload id from the file", fields={"workload": "required"})
+    if not body.get("sla") or not isinstance(body.get("sla"), str):
+        raise BadInput("sla is required", hint="e.g. 'p95<=250ms' or 'deadline<=2h'", fields={"sla": "required"})
+    rps = _number(body, "rps", None, float)
+    sla = SLA.parse(body["sla"], rps)
+    budget = _number(body, "max_trials", 3 if sla.kind == "latency" else 6, int, 1)
+    confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
+    if confidence >= 1:
+        raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
+    profiles = profiles_from_rows(read_csv(csv_text, source))
+    replay = ReplayBackend(profiles, workload_id, budget)
+    platforms = parse_platforms(body.get("platform"), PLATFORMS) if body.get("platform") else None
+    candidates = [c for c in replay.candidates() if platforms is None or c.platform in platforms]
+    if not candidates:
+        raise BadInput(f"no config of {workload_id!r} in the file is on the platforms asked",
+                       hint="drop --platform or name the file's platforms", fields={"platform": "no candidates"})
+    effective_rps = rps if rps is not None else 1.0
+    hours = float(settings.get("HOURS_PER_MONTH"))
+    table = price_tables.from_settings()
+    cost = cost_function(sla, effective_rps, table, hourly_overrides(profiles))
+    history = [p for p in replay.history if p.config in set(candidates)]
+    result = recommend_from_profiles(candidates, history, replay.trial, sla, budget, confidence, cost)
+    search_result = SearchResult(sla, effective_rps, evaluations(result, sla, effective_rps, hours, confidence,
+                                                                 len({p.workload for p in history})))
+    basis = {"profiles": len(replay.revealed), "prices_as_of": table.as_of, "region": table.region,
+             "model": "history prior: other workloads of the file shifted to the target's trials, weighted by "
+                      "shape agreement; trials chosen by constrained expected improvement",
+             "confidence": confidence, "measured_by": ["replay"], "rps_assumed": rps is None,
+             "history_workloads": len({p.workload for p in history}), "source": source,
+             "stopped_because": result.exploration.stopped_because,
+             "notes": ["trials were replayed from the file; nothing was stored"]}
+    if search_result.chosen is None:
+        raise NoFeasibleConfig(f"no config of {workload_id!r} is known or predicted to meet {sla.text}",
+                               hint="relax the SLA or allow more trials (--max-trials)",
+                               fields={"sla": "not met by any candidate"},
+                               extra={"closest": answers.closest(search_result), "basis": basis})
+    rec_id = "rec-" + hashlib.sha256(json.dumps([body, hashlib.sha256(csv_text.encode()).hexdigest()],
+                                                sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return answers.recommendation(rec_id, workload_id, sla, search_result, metric_for(sla) or "",
+                                  [c.to_dict() for c in result.exploration.order], basis)
+
+
 def get_recommendation(rec_id: str) -> dict[str, Any]:
     return store().get_recommendation(rec_id)
 

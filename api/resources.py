@@ -21,8 +21,11 @@ def healthz() -> Any:
 
 @bp.post("/recommend")
 def post_recommend() -> Any:
-    body = service.recommend_json(schemas.validate(json_body(), schemas.RECOMMEND))
-    return Response(body, mimetype="application/json")
+    body = schemas.validate(json_body(), schemas.RECOMMEND)
+    if "measurements_csv" in body:  # what-if: replayed trials from the posted CSV, nothing stored
+        csv_text = body.pop("measurements_csv")
+        return jsonify(service.recommend_from_measurements(body, csv_text, "measurements_csv"))
+    return Response(service.recommend_json(body), mimetype="application/json")
 
 
 @bp.get("/recommendations/<rec_id>")

@@ -20,7 +20,9 @@ RECOMMEND = {
         "rps": {"type": "number", "exclusiveMinimum": 0, "description": "throughput in requests/s (default 1)"},
         "platform": PLATFORM_LIST,
         "confidence": {"type": "number", "minimum": 0.5, "exclusiveMaximum": 1},
-        "max_trials": {"type": "integer", "minimum": 1},
+        "max_trials": {"type": "integer", "minimum": 1,
+                       "description": "with measurements_csv: replay at most this many of the target's configs"},
+        "measurements_csv": {"type": "string", "description": "a measurements CSV v1 to replay (what-if; not stored)"},
         "seed": {"type": "integer"},
     },
 }

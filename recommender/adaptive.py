@@ -83,3 +83,51 @@ def recommend_from_profiles(candidates: list[Config], history: list[Profile], tr
     run = explore(first, model.condition, measured_or_failed, sla.limit_ms, cost, budget)
     beliefs = model.condition(run.observed)
     return AdaptiveResult(choose(beliefs, sla.limit_ms, cost, confidence), beliefs, run, metric, cost)
+
+
+def evaluations(result: AdaptiveResult, sla: SLA, rps: float, hours_per_month: float, confidence: float,
+                history_size: int) -> list:
+    """Every candidate as a search.Evaluated (prediction, cost, reason), for the answer's shape."""
+    from advisor.domain import Prediction
+    from recommender.search import Evaluated
+
+    out = []
+    for config, belief in sorted(result.beliefs.items()):
+        ev = Evaluated(config)
+        if belief.measured:
+            if not math.isfinite(belief.mu):
+                ev.reason = "infeasible: it failed in its trial (failed, timed out or out of memory)"
+                out.append(ev)
+                continue
+            value = math.exp(belief.mu)
+            ev.predicted[result.metric] = Prediction(value, value, value, False, "measured (replayed trial)")
+            usd = result.cost(config, value)
+            if not sla.met_by(value):
+                ev.reason = f"measured {result.metric.removesuffix('_ms')} {value:.1f} ms > {sla.limit_ms:g} ms"
+        else:
+            if belief.p_fail >= 1.0 or not math.isfinite(belief.mu):
+                ev.reason = "predicted to fail: every comparable history workload failed on it"
+                out.append(ev)
+                continue
+            tail = (1 - confidence) / 2
+            value = math.exp(belief.mu)
+            ev.predicted[result.metric] = Prediction(value, belief.quantile(tail), belief.quantile(1 - tail), False,
+                                                     f"predicted from {history_size} history workloads")
+            p = belief.p_within(sla.limit_ms)
+            usd = result.cost(config, min(belief.quantile(confidence), sla.limit_ms))
+            if p < confidence:
+                ev.reason = (f"predicted to meet {sla.text} with probability {p:.0%} < {confidence:.0%}"
+                             + (f" (fails on {belief.p_fail:.0%} of comparable workloads)" if belief.p_fail else ""))
+        ev.reach = ev.predicted[result.metric].high
+        if not math.isfinite(usd):
+            ev.reason = ev.reason or "unpriced: no price for it in the file or the price table"
+        else:
+            ev.cost = _as_cost(config, usd, sla, rps, hours_per_month)
+        out.append(ev)
+    return out
+
+
+def _as_cost(config: Config, usd: float, sla: SLA, rps: float, hours_per_month: float) -> costs.Cost:
+    if sla.kind == "deadline":
+        return costs.Cost(math.nan, None, usd, usd_total=usd, breakdown=(("run", usd),))
+    return costs.Cost(usd, usd / (rps * 3.6), usd * hours_per_month)

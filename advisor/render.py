@@ -1,0 +1,93 @@
+"""Text rendering of answers for the terminal: units on every number, the considered table with a CHOSEN mark."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def duration(ms: float | None) -> str:
+    """A duration with a unit that reads well: 12.3 ms, 4.56 s, 3.2 min, 1.50 h."""
+    if ms is None or not math.isfinite(ms):
+        return "-"
+    if ms < 1000:
+        return f"{ms:.1f} ms"
+    if ms < 120_000:
+        return f"{ms / 1000:.2f} s"
+    if ms < 7_200_000:
+        return f"{ms / 60_000:.1f} min"
+    return f"{ms / 3_600_000:.2f} h"
+
+
+def _cost_cells(cost: dict[str, Any] | None, deadline: bool, month: float | None = None) -> str:
+    if deadline:
+        total = cost.get("usd_total") if cost else month
+        return f"{total:>12.4f}" if total is not None else f"{'-':>12}"
+    per_hour = f"{cost['usd_per_hour']:.4f}" if cost else "-"
+    per_month = cost["usd_per_month"] if cost else month
+    return f"{per_hour:>10} {(f'{per_month:.2f}' if per_month is not None else '-'):>11}"
+
+
+def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
+    out: list[str] = []
+    sla = a["sla"]
+    deadline = sla["kind"] == "deadline"
+    label = "duration" if deadline else f"p{sla['percentile']:g}"
+    chosen, pred, cost = a["chosen"], a["predicted"], a["cost"]
+    if deadline:
+        out.append(f"Recommendation {a['id']} for {a['workload']}: {sla['text']}")
+    else:
+        rps_text = f"{sla['rps']:g} rps" if sla["rps"] else "1 rps (assumed; give --rps)"
+        out.append(f"Recommendation {a['id']} for {a['workload']}: {sla['text']} at {rps_text}")
+    lo, hi = pred.get("interval", [None, None])
+    value = next((v for k, v in pred.items() if k.endswith("_ms") and not k.endswith("interval")
+                  and (k == "duration_ms" if deadline else k.startswith("p"))), None)
+    out.append(f"  chosen:    {chosen['key']}")
+    if value is not None:
+        out.append(f"  predicted: {label} {duration(value)} ({a['basis']['confidence']:.0%} interval "
+                   f"{duration(lo)} to {duration(hi)})")
+    if "capacity_rps" in pred:
+        out.append(f"             capacity {pred['capacity_rps']:.1f} rps per instance")
+    if "cold_start_ms" in pred:
+        out.append(f"             cold start {duration(pred['cold_start_ms'])} (reported apart from the SLA)")
+    if deadline:
+        out.append(f"  cost:      ${cost['usd_total']:.4f} per run")
+    else:
+        per_1k = cost.get("usd_per_1k_requests")
+        out.append(f"  cost:      ${cost['usd_per_hour']:.4f}/hour, ${cost['usd_per_month']:.2f}/month"
+                   + (f", ${per_1k:.6f} per 1,000 requests" if per_1k is not None else ""))
+    basis = a["basis"]
+    out.append(f"  basis:     {basis['profiles']} profiles ({', '.join(basis['measured_by'])}); "
+               f"prices {basis['region']} as of {basis['prices_as_of']}")
+    for note in basis.get("notes", []):
+        out.append(f"             note: {note}")
+    out.append("")
+    out.append("Considered configurations:")
+    money = f"{'$/RUN':>12}" if deadline else f"{'$/HOUR':>10} {'$/MONTH':>11}"
+    out.append(f"  {'':7} {'CONFIG':<38} {label + ' (upper)':>16} {money}  REASON")
+    def how(predicted: dict[str, Any]) -> str:
+        """'measured' when the SLA metric was measured rather than predicted (replayed or live trials)."""
+        return "measured" if any(str(v).startswith("measured") for v in predicted.get("how", {}).values()) else ""
+
+    rows = [dict(key=chosen["key"], mark="CHOSEN", upper=hi, cost=cost, reason=how(pred))]
+    rows += [dict(key=o["key"], mark="ok", upper=(o["predicted"].get("interval") or [None, None])[1],
+                  cost=o["cost"], reason=how(o["predicted"])) for o in a["alternatives"]]
+    rejected, collapsed = a["rejected"], []
+    if not show_all:  # rejections that share a reason and have nothing predicted collapse into one line
+        groups: dict[str, list[dict]] = {}
+        for r in rejected:
+            if r.get("upper_ms") is None and r.get("usd_per_month") is None:
+                groups.setdefault(r["reason"], []).append(r)
+        collapsed = [g for g in groups.values() if len(g) >= 3]
+        folded = {id(r) for g in collapsed for r in g}
+        rejected = [r for r in rejected if id(r) not in folded]
+    rows += [dict(key=r["key"], mark="", upper=r.get("upper_ms"), cost=None, reason=r["reason"],
+                  month=r.get("usd_per_month")) for r in rejected]
+    for row in rows:
+        out.append(f"  {row['mark']:7} {row['key']:<38} {duration(row['upper']):>16} "
+                   f"{_cost_cells(row['cost'], deadline, row.get('month'))}  {row['reason']}")
+    for group in collapsed:
+        out.append(f"  rejected {len(group)} configs ({group[0]['key']} .. {group[-1]['key']}): {group[0]['reason']}")
+    if collapsed:
+        out.append("  (--all lists each one)")
+    return "\n".join(out)
