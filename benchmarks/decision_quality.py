@@ -1,0 +1,179 @@
+"""Decision quality on real measurement sets: the advisor against brute force, random-k, Parrotfish-style and
+CherryPick-style, on the same trial budgets.
+
+For each workload of a file (the target; every other workload is history), SLA levels 1.1, 1.25, 1.5, 2 and 3
+times the best achievable metric (p95 of warm durations, or the run's duration), and each budget:
+  hit        the pick meets the SLA and costs at most 1.05x the cheapest config that meets it
+  violation  the pick does not meet the SLA, or there is no pick
+  regret     cost of the pick / cost of the cheapest that meets (over picks that meet)
+Ground truth uses the file's measurements and the cost formulas of DESIGN.md. The files are read where they are.
+
+    python benchmarks/decision_quality.py [--data ../shared/data/measurements] [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from advisor import prices, service  # noqa: E402
+from advisor.domain import SLA  # noqa: E402
+from benchmarks import baselines  # noqa: E402
+from profilers.importers import load_file, profiles_from_rows  # noqa: E402
+from recommender.adaptive import cost_function, hourly_overrides, recommend_from_profiles  # noqa: E402
+from recommender.transfer import metric_value  # noqa: E402
+
+LEVELS = (1.1, 1.25, 1.5, 2.0, 3.0)
+BUDGETS = {"lambda": (3, 6), "instances": (6, 10)}
+RANDOM_SEEDS = 200
+
+
+def score(pick, ok: dict, optimum: float) -> tuple[int, int, float | None]:
+    if pick is None or pick not in ok:
+        return 0, 1, None
+    regret = ok[pick] / optimum
+    return int(regret <= 1.05 + 1e-12), 0, regret
+
+
+def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
+    profiles = profiles_from_rows(load_file(path))
+    by_workload = defaultdict(list)
+    for p in profiles:
+        by_workload[p.workload].append(p)
+    table = prices.load("us-east-1")
+    overrides = hourly_overrides(profiles)
+    extra = {p.config.instance_type: {"vcpus": p.summary.get("vcpus", 1.0), "memory_gib": p.summary.get("memory_gib", 1.0)}
+             for p in profiles if p.config.instance_type}
+    memory_sized = all(p.config.is_memory_sized for p in profiles)
+    family = "lambda" if memory_sized else "instances"
+    workloads = sorted(by_workload)
+    if quick:
+        workloads = workloads[:: max(1, len(workloads) // 12)]
+    rows = []
+    skipped = 0
+    for budget in BUDGETS[family]:
+        acc: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for w in workloads:
+            target = by_workload[w]
+            history = [p for p in profiles if p.workload != w]
+            kind = "latency" if memory_sized else "deadline"
+            metric = "p95_ms" if kind == "latency" else "duration_ms"
+            truth = {p.config: metric_value(p, metric) for p in target}
+            finite = [v for v in truth.values() if math.isfinite(v)]
+            if not finite:
+                skipped += 1
+                continue
+            configs = sorted(truth)
+            by_config = {p.config: p for p in target}
+            for level in LEVELS:
+                limit = min(finite) * level
+                sla = SLA(kind, limit, 95.0 if kind == "latency" else None, None, f"x{level}")
+                cost = cost_function(sla, 1.0, table, overrides)
+                ok = {c: cost(c, v) for c, v in truth.items() if math.isfinite(v) and v <= limit}
+                optimum = min(ok.values())
+
+                def record(method: str, pick, trials: float, hit=None, viol=None, regret=None) -> None:
+                    if hit is None:
+                        hit, viol, regret = score(pick, ok, optimum)
+                    acc[method]["hit"].append(hit)
+                    acc[method]["viol"].append(viol)
+                    acc[method][f"hit@{level:g}"].append(hit)
+                    if regret is not None:
+                        acc[method]["regret"].append(regret)
+                    acc[method]["trials"].append(trials)
+
+                revealed: list = []
+
+                def trial(config, revealed=revealed):
+                    revealed.append(config)
+                    return by_config[config]
+
+                result = recommend_from_profiles(configs, history, trial, sla, budget, confidence, cost)
+                assert len(set(revealed)) <= budget
+                record("advisor", result.chosen, len(result.exploration.order))
+                record("brute force", min(ok, key=ok.get), len(configs))
+                hits, viols, regrets = [], [], []
+                for seed in range(RANDOM_SEEDS):
+                    pick, _ = baselines.random_k(configs, truth, limit, cost, budget, random.Random(seed))
+                    h, v, r = score(pick, ok, optimum)
+                    hits.append(h)
+                    viols.append(v)
+                    if r is not None:
+                        regrets.append(r)
+                record(f"random-{budget}", None, budget, statistics.mean(hits), statistics.mean(viols),
+                       statistics.mean(regrets) if regrets else None)
+                if memory_sized:
+                    pick, used = baselines.parrotfish(configs, truth, limit, cost, budget)
+                    record("Parrotfish-style", pick, used)
+                pick, used = baselines.cherrypick(configs, truth, limit, cost, budget, random.Random(level), extra)
+                record("CherryPick-style", pick, used)
+        for method, a in acc.items():
+            regret = sorted(a["regret"])
+            rows.append({"data": path.name, "budget": budget, "method": method,
+                         "hit": statistics.mean(a["hit"]), "violation": statistics.mean(a["viol"]),
+                         "mean_regret": statistics.mean(regret) if regret else math.nan,
+                         "p90_regret": regret[int(0.9 * (len(regret) - 1))] if regret else math.nan,
+                         "trials": statistics.mean(a["trials"]),
+                         **{f"hit@{lv:g}": statistics.mean(a[f"hit@{lv:g}"]) for lv in LEVELS},
+                         "cases": len(a["hit"]), "skipped_workloads": skipped // len(BUDGETS[family])})
+    return rows
+
+
+def timing(path: Path, rows_wanted: int = 20_000) -> tuple[int, float]:
+    """Wall time of `recommend --measurements` (parse, replay, decide) on a file of ROWS_WANTED rows."""
+    text = path.read_text().splitlines()
+    header, body = text[0], text[1:]
+    copies = []
+    k = 0
+    while len(copies) < rows_wanted:
+        copies += [line.replace(line.split(",")[0], f"{line.split(',')[0]}-copy{k}", 1) for line in body]
+        k += 1
+    csv_text = "\n".join([header] + copies[:rows_wanted]) + "\n"
+    workload = copies[0].split(",")[0]
+    start = time.perf_counter()
+    service.recommend_from_measurements({"workload": workload, "sla": "p95<=5s", "max_trials": 3}, csv_text, "big.csv")
+    return rows_wanted, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "measurements"))
+    parser.add_argument("--quick", action="store_true", help="every ~12th workload only")
+    parser.add_argument("--confidence", type=float, default=0.9)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    files = sorted(Path(args.data).glob("*.csv"))
+    if not files:
+        sys.exit(f"no measurement files in {args.data}")
+    rows = []
+    for f in files:
+        rows += evaluate(f, args.quick, args.confidence)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    levels = " ".join(f"{'hit@' + format(lv, 'g'):>8}" for lv in LEVELS)
+    print(f"{'data':<28} {'budget':>6} {'method':<17} {'hit':>6} {'viol.':>6} {'regret':>7} {'p90 reg':>7} "
+          f"{'trials':>6} {levels}")
+    for r in rows:
+        per_level = " ".join(f"{r[f'hit@{lv:g}']:>8.0%}" for lv in LEVELS)
+        print(f"{r['data']:<28} {r['budget']:>6} {r['method']:<17} {r['hit']:>6.1%} {r['violation']:>6.1%} "
+              f"{r['mean_regret']:>7.3f} {r['p90_regret']:>7.3f} {r['trials']:>6.2f} {per_level}")
+    for f in files:
+        skipped = next(r["skipped_workloads"] for r in rows if r["data"] == f.name)
+        cases = next(r["cases"] for r in rows if r["data"] == f.name)
+        print(f"{f.name}: {cases} cases per method and budget; {skipped} workloads skipped (no config meets any SLA)")
+    n, seconds = timing(files[0])
+    print(f"recommend --measurements on a {n:,}-row file: {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
