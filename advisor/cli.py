@@ -202,20 +202,27 @@ def profiles() -> None:
 
 @profiles.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", "csv", "cloudwatch", "power-tuning", "inference-recommender"]),
+              help="The file's format; auto detects it from the content.")
+@click.option("--workload", default=None, help="Workload id (formats that do not name one: all but csv).")
+@click.option("--architecture", default="x86_64", show_default=True, type=click.Choice(["x86_64", "arm64"]),
+              help="Lambda architecture of CloudWatch or Power Tuning data.")
 @json_option
 @handles_errors
-def profiles_import(file: str, as_json: bool) -> None:
-    """Import a measurements CSV v1 (all of it, or nothing if any line is bad)."""
+def profiles_import(file: str, fmt: str, workload: str | None, architecture: str, as_json: bool) -> None:
+    """Import measurements: a measurements CSV v1, CloudWatch Logs REPORT lines (text or JSON format), Lambda
+    Power Tuning output or a DescribeInferenceRecommendationsJob response. All of it, or nothing."""
     from pathlib import Path
 
     from advisor import service
     from profilers.importers import read_text
 
-    result = service.import_profiles(read_text(file), Path(file).name)
+    result = service.import_profiles(read_text(file), Path(file).name, fmt, workload, architecture)
     if as_json:
         _emit_json(result)
         return
-    click.echo(f"Imported {result['rows']} rows as {result['profiles']} profiles of {len(result['workloads'])} "
+    click.echo(f"Imported {result['rows']} {result['format']} records as {result['profiles']} profiles of {len(result['workloads'])} "
                f"workloads ({result['infeasible']} infeasible configs) from {result['source']}.")
 
 

@@ -214,12 +214,17 @@ def get_job(job_id: str) -> dict[str, Any]:
 
 
 # -- importing ------------------------------------------------------------------------------------------------------
-def import_profiles(text: str, source: str = "the file") -> dict[str, Any]:
-    """Import a measurements CSV v1 whole, in one transaction, or refuse it whole."""
-    from profilers.importers import kind_of, profiles_from_rows, read_csv
+def import_profiles(text: str, source: str = "the file", fmt: str = "auto", workload: str | None = None,
+                    architecture: str = "x86_64") -> dict[str, Any]:
+    """Import measurements (CSV v1, CloudWatch REPORT lines, Power Tuning or Inference Recommender output) whole,
+    in one transaction, or refuse them whole."""
+    from profilers.importers import kind_of, parse, profiles_from_rows
 
-    rows = read_csv(text, source)
-    profiles = profiles_from_rows(rows)
+    if architecture not in ("x86_64", "arm64"):
+        raise BadInput(f"unknown architecture {architecture!r}", hint="x86_64 or arm64",
+                       fields={"architecture": "unknown"})
+    rows, fmt = parse(text, source, fmt, workload, architecture)
+    profiles = profiles_from_rows(rows, method=f"import:{fmt}")
     by_workload: dict[str, list[Any]] = {}
     for r in rows:
         by_workload.setdefault(r.workload, []).append(r)
@@ -228,7 +233,7 @@ def import_profiles(text: str, source: str = "the file") -> dict[str, Any]:
         if st.get_workload(workload_id) is None:
             st.upsert_workload(workload_id, kind_of(items), f"imported from {source}")
     st.add_profiles(profiles)
-    return {"source": source, "rows": len(rows), "profiles": len(profiles),
+    return {"source": source, "format": fmt, "rows": len(rows), "profiles": len(profiles),
             "workloads": sorted(by_workload), "infeasible": sum(1 for p in profiles if not p.feasible)}
 
 

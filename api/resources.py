@@ -56,12 +56,13 @@ def post_profiles() -> Any:
 
 @bp.post("/profiles/import")
 def import_profiles() -> Any:
-    """A measurements CSV v1 as the body (text/csv), or JSON {"csv": "..."}."""
+    """Measurements as the body (CSV v1, REPORT lines, Power Tuning or Inference Recommender JSON), or JSON
+    {"csv": "..."}; ?format=, ?workload= and ?architecture= as for `advisor profiles import`."""
     from flask import request
 
     from advisor.errors import BadInput
 
-    if request.mimetype == "application/json":
+    if request.mimetype == "application/json" and "csv" in (request.get_json(silent=True) or {}):
         data = json_body()
         text = data.get("csv") if isinstance(data, dict) else None
         if not isinstance(text, str):
@@ -69,7 +70,9 @@ def import_profiles() -> Any:
                            fields={"csv": "required"})
     else:
         text = request.get_data(as_text=True)
-    return jsonify(service.import_profiles(text, "the request body")), 201
+    args = request.args
+    return jsonify(service.import_profiles(text, "the request body", args.get("format", "auto"), args.get("workload"),
+                                           args.get("architecture", "x86_64"))), 201
 
 
 @bp.get("/jobs/<job_id>")

@@ -63,7 +63,7 @@ def test_cli_and_api_import(data_dir, tmp_path):
     path = tmp_path / "m.csv"
     path.write_text(GOOD)
     result = CliRunner().invoke(main, ["profiles", "import", str(path)], catch_exceptions=False)
-    assert result.exit_code == 0 and "Imported 6 rows" in result.output
+    assert result.exit_code == 0 and "Imported 6 csv records" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("workload,platform,duration_ms\nw,lambda,10\n")
     result = CliRunner().invoke(main, ["profiles", "import", str(bad)], catch_exceptions=False)

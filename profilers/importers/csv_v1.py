@@ -1,7 +1,7 @@
-"""Importers: measurements made elsewhere become Profile records.
-
-The measurements CSV v1 (DESIGN.md): one row per invocation or per run, header required, column order free,
+"""The measurements CSV v1 (DESIGN.md): one row per invocation or per run, header required, column order free,
 unknown columns ignored. A bad row refuses the whole file, naming its line; nothing is half-read.
+
+Every other importer produces the same `Row` records, so grouping them into profiles happens once, here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import io
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
 
 from advisor import catalog
@@ -123,7 +122,7 @@ def read_csv(text: str, source: str = "the file") -> list[Row]:
     return rows
 
 
-def summarise(workload: str, config: Config, rows: list[Row]) -> Profile:
+def summarise(workload: str, config: Config, rows: list[Row], method: str = "import:csv") -> Profile:
     """One profile per (workload, config): warm percentiles, cold starts apart, failures make it infeasible."""
     ms = [r.measurement for r in rows]
     warm = [m.duration_ms for m in ms if not m.cold and not m.failed]
@@ -145,32 +144,19 @@ def summarise(workload: str, config: Config, rows: list[Row]) -> Profile:
     for row in rows:
         summary.update(row.overrides)
         summary.update({f"feature_{k}": v for k, v in row.features.items()})
+    if "capacity_rps" in summary and "load_curve" not in summary and warm:
+        # one measured load point (e.g. Inference Recommender's maximum): [rps, p50, p95, p99, errors]
+        summary["load_curve"] = [[summary["capacity_rps"], summary["p50_ms"], summary["p95_ms"], summary["p99_ms"], 0.0]]
     note = f"{failed} of {len(ms)} runs failed" if failed else ""
-    return Profile(workload, config, "import:csv", summary, tuple(ms), feasible=failed == 0, note=note)
+    return Profile(workload, config, method, summary, tuple(ms), feasible=failed == 0, note=note)
 
 
-def profiles_from_rows(rows: Iterable[Row]) -> list[Profile]:
+def profiles_from_rows(rows: Iterable[Row], method: str = "import:csv") -> list[Profile]:
     groups: dict[tuple[str, Config], list[Row]] = defaultdict(list)
     for row in rows:
         groups[(row.workload, row.config)].append(row)
-    return [summarise(w, c, rs) for (w, c), rs in groups.items()]
+    return [summarise(w, c, rs, method) for (w, c), rs in groups.items()]
 
 
 def kind_of(rows: Iterable[Row]) -> str:
     return "training" if any(r.config.platform in TRAINING_PLATFORMS for r in rows) else "inference"
-
-
-def read_text(path: str | Path) -> str:
-    """A file's text, or a BadInput that says why it cannot be read."""
-    try:
-        return Path(path).read_text()
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {path}", hint="give the path of a measurements CSV",
-                       fields={"file": "not found"}) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {path}: {exc}", hint="give a UTF-8 measurements CSV",
-                       fields={"file": "unreadable"}) from None
-
-
-def load_file(path: str | Path) -> list[Row]:
-    return read_csv(read_text(path), source=Path(path).name)
