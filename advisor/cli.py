@@ -101,8 +101,11 @@ def workloads(as_json: bool) -> None:
 @click.option("--workload", required=True, help="Workload id (see `advisor workloads`).")
 @click.option("--backend", default=None, help="Where trials run: local (default: $ADVISOR_BACKEND).")
 @click.option("--platform", default=None, help="Comma-separated platforms, e.g. lambda,sagemaker-realtime.")
-@click.option("--strategy", default="grid", show_default=True, type=click.Choice(["grid"]),
-              help="How configs to profile are chosen.")
+@click.option("--strategy", default="grid", show_default=True, type=click.Choice(["grid", "adaptive"]),
+              help="grid: the configs given or the default grid; adaptive: only the Lambda sizes expected to lower "
+                   "the cost under --sla, at most --max-trials.")
+@click.option("--sla", default=None, help="With --strategy adaptive: the SLA to profile for, e.g. 'p95<=50ms'.")
+@click.option("--rps", type=float, default=None, help="With --strategy adaptive: the throughput of the SLA.")
 @click.option("--max-trials", type=int, default=None, help="Profile at most this many configs.")
 @click.option("--config", "configs", multiple=True,
               help="A config to profile instead of the grid: lambda:1024, lambda:1024:arm64 or sagemaker-realtime:ml.c5.large.")
@@ -110,13 +113,15 @@ def workloads(as_json: bool) -> None:
               help="p95 bound in ms at which an instance's capacity (rps) is measured.")
 @json_option
 @handles_errors
-def profile(workload: str, backend: str | None, platform: str | None, strategy: str, max_trials: int | None,
-            configs: tuple[str, ...], latency_target_ms: float, as_json: bool) -> None:
+def profile(workload: str, backend: str | None, platform: str | None, strategy: str, sla: str | None,
+            rps: float | None, max_trials: int | None, configs: tuple[str, ...], latency_target_ms: float,
+            as_json: bool) -> None:
     """Measure a workload on a grid of configs (the local backend emulates them on this machine)."""
     from advisor import service
 
     body: dict[str, Any] = {"workload": workload, "backend": backend, "platform": platform, "strategy": strategy,
-                            "max_trials": max_trials, "latency_target_ms": latency_target_ms}
+                            "max_trials": max_trials, "latency_target_ms": latency_target_ms, "sla": sla, "rps": rps}
+    body = {k: v for k, v in body.items() if v is not None}
     if configs:
         body["configs"] = [_parse_config(c) for c in configs]
     result = service.profile(body, ProgressBar(sys.stderr.isatty() and not as_json))
@@ -132,6 +137,11 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
         cap = f"{s['capacity_rps']:.1f} rps" if "capacity_rps" in s else "-"
         click.echo(f"{p['key']:<40} {p['method']:<26} {s['p50_ms']:>6.1f} ms {s['p95_ms']:>6.1f} ms "
                    f"{s['p99_ms']:>6.1f} ms {s['cold_start_ms'] / 1000:>9.2f} s {cap:>12}")
+    if result.get("strategy") == "adaptive":
+        click.echo(f"adaptive for {result['sla']}: {len(result['profiles'])} trials; stopped: "
+                   f"{result['stopped_because']}")
+        click.echo(f"({len(result['skipped'])} configs not emulable here were not considered)")
+        return
     for s in result["skipped"]:
         click.echo(f"skipped {s['config']}: {s['reason']}")
 

@@ -144,8 +144,17 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     platforms = parse_platforms(body.get("platform"))
     max_trials = _number(body, "max_trials", None, int, 1)
     strategy = body.get("strategy", "grid")
-    if strategy != "grid":
-        raise BadInput(f"unknown strategy {strategy!r}", hint="grid", fields={"strategy": "unknown"})
+    if strategy not in ("grid", "adaptive"):
+        raise BadInput(f"unknown strategy {strategy!r}", hint="grid or adaptive", fields={"strategy": "unknown"})
+    if strategy == "adaptive":
+        if not body.get("sla"):
+            raise BadInput("the adaptive strategy needs the SLA it profiles for", hint="e.g. --sla 'p95<=50ms'",
+                           fields={"sla": "required"})
+        SLA.parse(str(body["sla"]), _number(body, "rps", None, float))
+        if platforms != ("lambda",) and body.get("platform"):
+            raise BadInput("the adaptive strategy explores Lambda memory sizes so far",
+                           hint="use --platform lambda, or the grid strategy for instances",
+                           fields={"platform": "not supported by adaptive"})
     configs = [Config.from_dict(c) for c in body["configs"]] if body.get("configs") else default_grid(platforms)
     for c in configs:
         catalog.validate(c)
@@ -157,13 +166,15 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
 
 
 def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
-    """Profile a built-in workload on a grid of configs; store every profile; return what was measured."""
+    """Profile a built-in workload on a grid of configs (or adaptively, for an SLA); store every profile."""
     from advisor import backends
     from profilers.inference import profile as run_profile
 
     spec, backend_name, configs, plan = _profile_request(body)
     backend = backends.get(backend_name)
     model_path = backend.model_path(spec)
+    if body.get("strategy") == "adaptive":
+        return _profile_adaptively(body, spec, backend, plan, model_path, progress)
     results: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for k, config in enumerate(configs):
@@ -180,6 +191,43 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
         results.append(_profile_dict(prof))
     progress(1.0, "done")
     return {"workload": spec.id, "backend": backend_name, "profiles": results, "skipped": skipped}
+
+
+def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any, model_path: Any,
+                        progress: Progress) -> dict[str, Any]:
+    """Profile only what the exploration asks for: the configs expected to lower the cost under the SLA."""
+    from advisor import prices as price_tables
+    from profilers.inference import profile as run_profile
+    from recommender.adaptive import adaptive_trials, cost_function
+
+    rps = _number(body, "rps", None, float)
+    sla = SLA.parse(str(body["sla"]), rps)
+    budget = _number(body, "max_trials", 3, int, 1)
+    confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
+    candidates = [c for c in catalog.lambda_candidates() if backend.check(c) is None]
+    skipped = [{"config": c.to_dict(), "reason": r} for c in catalog.lambda_candidates()
+               if (r := backend.check(c)) is not None]
+    first = min(candidates, key=lambda c: abs((c.memory_mb or 0) - catalog.LAMBDA_MB_PER_VCPU))
+    cost = cost_function(sla, rps or 1.0, price_tables.from_settings(), {})
+    history = [p for w in store().list_workloads() if w["id"] != spec.id
+               for p in store().profiles(w["id"]) if p.config in set(candidates)]
+    done: list[Profile] = []
+
+    def run_trial(config: Config) -> Profile:
+        def step(fraction: float, message: str) -> None:
+            progress((len(done) + fraction) / budget, message)
+
+        prof = run_profile(backend, spec, config, plan, step, model_path=model_path)
+        store().add_profiles([prof], spec.kind)
+        done.append(prof)
+        return prof
+
+    profiles, run = adaptive_trials(candidates, first, run_trial, history, sla, budget, confidence, cost)
+    progress(1.0, "done")
+    return {"workload": spec.id, "backend": backend.name, "strategy": "adaptive", "sla": sla.text,
+            "profiles": [_profile_dict(p) for p in profiles], "skipped": skipped,
+            "stopped_because": run.stopped_because or "the exploration found nothing more worth measuring",
+            "history_profiles": len(history)}
 
 
 def _profile_dict(p: Profile) -> dict[str, Any]:

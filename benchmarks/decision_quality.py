@@ -100,6 +100,13 @@ def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
                 result = recommend_from_profiles(configs, history, trial, sla, budget, confidence, cost)
                 assert len(set(revealed)) <= budget
                 record("advisor", result.chosen, len(result.exploration.order))
+                if level == LEVELS[0]:  # interval coverage on the configs it did not measure (held out)
+                    tail = (1 - confidence) / 2
+                    for c, belief in result.beliefs.items():
+                        if belief.measured or not math.isfinite(truth[c]) or not math.isfinite(belief.mu):
+                            continue
+                        inside = belief.quantile(tail) <= truth[c] <= belief.quantile(1 - tail)
+                        acc["advisor"]["covered"].append(int(inside))
                 record("brute force", min(ok, key=ok.get), len(configs))
                 hits, viols, regrets = [], [], []
                 for seed in range(RANDOM_SEEDS):
@@ -124,7 +131,9 @@ def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
                          "p90_regret": regret[int(0.9 * (len(regret) - 1))] if regret else math.nan,
                          "trials": statistics.mean(a["trials"]),
                          **{f"hit@{lv:g}": statistics.mean(a[f"hit@{lv:g}"]) for lv in LEVELS},
-                         "cases": len(a["hit"]), "skipped_workloads": skipped // len(BUDGETS[family])})
+                         "cases": len(a["hit"]), "skipped_workloads": skipped // len(BUDGETS[family]),
+                         "coverage": statistics.mean(a["covered"]) if a.get("covered") else None,
+                         "coverage_n": len(a.get("covered", []))})
     return rows
 
 
@@ -171,6 +180,10 @@ def main() -> None:
         skipped = next(r["skipped_workloads"] for r in rows if r["data"] == f.name)
         cases = next(r["cases"] for r in rows if r["data"] == f.name)
         print(f"{f.name}: {cases} cases per method and budget; {skipped} workloads skipped (no config meets any SLA)")
+    for r in rows:
+        if r["coverage"] is not None:
+            print(f"{r['data']}, budget {r['budget']}: the advisor's {args.confidence:.0%} intervals held "
+                  f"{r['coverage']:.1%} of {r['coverage_n']} held-out measurements")
     n, seconds = timing(files[0])
     print(f"recommend --measurements on a {n:,}-row file: {seconds:.2f} s")
 

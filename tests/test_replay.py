@@ -102,3 +102,26 @@ def test_cli_recommend_with_measurements(tmp_path, data_dir):
     result = CliRunner().invoke(main, ["recommend", "--measurements", str(tmp_path / "missing.csv"), "--workload",
                                        "w0", "--sla", "p95<=1s"], catch_exceptions=False)
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_adaptive_live_profiling_uses_the_same_exploration():
+    """With no history, beliefs come from the parametric model; the loop stops within the budget."""
+    from advisor import catalog, prices
+    from advisor.domain import SLA, Config
+    from recommender.adaptive import adaptive_trials, cost_function
+    from tests.conftest import lambda_profile
+
+    candidates = [c for c in catalog.lambda_candidates() if c.architecture == "x86_64"]
+    asked = []
+
+    def run_trial(config):
+        asked.append(config)
+        return lambda_profile("w", config.memory_mb, serial_ms=4.0, cpu_ms=12.0)
+
+    sla = SLA.parse("p95<=20ms", 10)
+    cost = cost_function(sla, 10, prices.load("us-east-1"), {})
+    profiles, run = adaptive_trials(candidates, Config("lambda", memory_mb=1769), run_trial, [], sla, 4, 0.9, cost)
+    assert 1 <= len(profiles) <= 4 and asked[0] == Config("lambda", memory_mb=1769)
+    assert len(set(asked)) == len(asked)  # never the same trial twice
+    met = [p for p in profiles if p.summary["p95_ms"] <= 20]
+    assert met, "the exploration verified a config that meets the SLA"
