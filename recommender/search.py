@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from advisor import catalog, costs
 from advisor.domain import Config, Prediction, SLA

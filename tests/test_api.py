@@ -1,6 +1,5 @@
 """The API over Flask's test client: contracts, the error shape for every bad input, the token."""
 
-import json
 
 import pytest
 

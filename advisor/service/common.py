@@ -1,0 +1,120 @@
+"""What every part of the service layer shares: the store, the caches, and parsing of request fields."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import lru_cache
+from typing import Any, Callable
+
+from advisor import catalog, settings
+from advisor.domain import INFERENCE_PLATFORMS, PLATFORMS
+from advisor.errors import BadInput, NotFound
+from advisor.store import Store
+from advisor.workloads import BUILTIN
+
+log = logging.getLogger("advisor")
+Progress = Callable[[float, str], None]
+_lock = threading.Lock()
+
+
+# -- the store ----------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=4)
+def _store_for(url: str) -> Store:
+    store = Store(url).init()
+    for spec in BUILTIN.values():
+        if store.get_workload(spec.id) is None:
+            store.upsert_workload(spec.id, spec.kind, spec.description, spec.to_dict())
+    return store
+
+
+def store() -> Store:
+    return _store_for(settings.database_url())
+
+
+# -- workloads ----------------------------------------------------------------------------------------------------
+def list_workloads() -> list[dict[str, Any]]:
+    return store().list_workloads()
+
+
+def create_workload(body: dict[str, Any]) -> dict[str, Any]:
+    """Register a workload known only by its measurements (imported or replayed)."""
+    workload_id = str(body.get("id") or "").strip()
+    if not workload_id or len(workload_id) > 128 or not all(c.isalnum() or c in "-_." for c in workload_id):
+        raise BadInput("a workload needs an id of letters, digits, '-', '_' or '.' (at most 128)",
+                       hint='e.g. {"id": "my-model", "kind": "inference"}', fields={"id": "invalid"})
+    kind = body.get("kind", "inference")
+    if kind not in ("inference", "training"):
+        raise BadInput(f"kind must be inference or training, got {kind!r}", hint="inference or training",
+                       fields={"kind": "invalid"})
+    store().upsert_workload(workload_id, kind, str(body.get("description", "")))
+    return store().get_workload(workload_id) or {}
+
+
+def get_workload(workload_id: str) -> dict[str, Any]:
+    workload = store().get_workload(workload_id)
+    if workload is None:
+        raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
+                       fields={"workload": "unknown"})
+    workload["profiles"] = store().profile_rows(workload_id)
+    return workload
+
+
+# -- parsing shared by the CLI and the API ------------------------------------------------------------------------
+def parse_platforms(value: Any, allowed: tuple[str, ...] = INFERENCE_PLATFORMS) -> tuple[str, ...]:
+    if value in (None, "", []):
+        return ("lambda", "sagemaker-realtime", "sagemaker-serverless")
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = tuple(str(i).strip() for i in items if str(i).strip())
+    for item in out:
+        if item not in PLATFORMS:
+            raise BadInput(f"unknown platform {item!r}", hint="one or more of: " + ", ".join(allowed),
+                           fields={"platform": "unknown"})
+        if item not in allowed:
+            raise BadInput(f"platform {item!r} does not fit this request", hint="use one of: " + ", ".join(allowed),
+                           fields={"platform": "not allowed here"})
+    return out
+
+
+def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = float, minimum: float | None = None) -> Any:
+    value = body.get(name, default)
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{name} must be a number, got {value!r}", hint=f"give {name} as a number",
+                       fields={name: "not a number"}) from None
+    if isinstance(value, bool) or (minimum is not None and number < minimum):
+        raise BadInput(f"{name} must be at least {minimum}, got {value!r}", hint=f"give {name} >= {minimum}",
+                       fields={name: "out of range"})
+    return number
+
+
+def _workload_id(body: dict[str, Any]) -> str:
+    return _workload_and_version(body)[0]
+
+
+def _workload_and_version(body: dict[str, Any]) -> tuple[str, str]:
+    """The request's workload id and its profiles' version, in one query; NotFound if unknown."""
+    workload_id = body.get("workload")
+    if not workload_id or not isinstance(workload_id, str):
+        raise BadInput("workload is required", hint="see `advisor workloads`", fields={"workload": "required"})
+    version = store().profiles_version(workload_id)
+    if version is None:
+        raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
+                       fields={"workload": "unknown"})
+    return workload_id, version
+
+
+def prices_show(region: str | None = None) -> dict[str, Any]:
+    from advisor import prices as price_tables
+
+    table = price_tables.load(region or settings.get("REGION"), settings.get("PRICE_OVERRIDES"),
+                              settings.get("DISCOUNTS"))
+    data = table.to_dict()
+    priced = {k.removeprefix("sagemaker.") for k in table.prices if k.startswith("sagemaker.ml.")}
+    data["unpriced_instance_types"] = sorted(t.sagemaker_name for t in catalog.INSTANCE_TYPES.values()
+                                             if t.sagemaker_name not in priced)
+    data["regions"] = price_tables.available_regions()
+    return data

@@ -1,0 +1,31 @@
+"""Importing measurements made elsewhere, all or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.errors import BadInput
+from advisor.service.common import store
+
+
+def import_profiles(text: str, source: str = "the file", fmt: str = "auto", workload: str | None = None,
+                    architecture: str = "x86_64") -> dict[str, Any]:
+    """Import measurements (CSV v1, CloudWatch REPORT lines, Power Tuning or Inference Recommender output) whole,
+    in one transaction, or refuse them whole."""
+    from profilers.importers import kind_of, parse, profiles_from_rows
+
+    if architecture not in ("x86_64", "arm64"):
+        raise BadInput(f"unknown architecture {architecture!r}", hint="x86_64 or arm64",
+                       fields={"architecture": "unknown"})
+    rows, fmt = parse(text, source, fmt, workload, architecture)
+    profiles = profiles_from_rows(rows, method=f"import:{fmt}")
+    by_workload: dict[str, list[Any]] = {}
+    for r in rows:
+        by_workload.setdefault(r.workload, []).append(r)
+    st = store()
+    for workload_id, items in by_workload.items():  # kinds first, so a training file is not filed as inference
+        if st.get_workload(workload_id) is None:
+            st.upsert_workload(workload_id, kind_of(items), f"imported from {source}")
+    st.add_profiles(profiles)
+    return {"source": source, "format": fmt, "rows": len(rows), "profiles": len(profiles),
+            "workloads": sorted(by_workload), "infeasible": sum(1 for p in profiles if not p.feasible)}

@@ -1,0 +1,159 @@
+"""Profiling: grid and adaptive trials of a built-in workload, and profiling jobs for the API."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from advisor import catalog, settings
+from advisor.domain import SLA, Config, Profile
+from advisor.errors import AdvisorError, BadInput
+from advisor.workloads import builtin
+from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
+
+
+def default_grid(platforms: tuple[str, ...]) -> list[Config]:
+    """The small local grid from ADVISOR_BOOTSTRAP_GRID, limited to PLATFORMS."""
+    configs: list[Config] = []
+    for part in str(settings.get("BOOTSTRAP_GRID")).split(";"):
+        platform, _, values = part.partition(":")
+        platform = platform.strip()
+        if platform not in platforms:
+            continue
+        for value in values.split(","):
+            value = value.strip()
+            if platform in ("lambda", "sagemaker-serverless"):
+                configs.append(catalog.validate(Config(platform, memory_mb=int(value))))
+            else:
+                configs.append(catalog.validate(Config(platform, instance_type=value)))
+    return configs
+
+
+def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]:
+    """Validate a profile request whole, before any trial starts: (spec, backend, configs, plan)."""
+    from profilers.inference import InferencePlan
+
+    workload_id = _workload_id(body)
+    spec = builtin(workload_id)
+    backend_name = body.get("backend") or settings.get("BACKEND")
+    if backend_name != "local":
+        raise BadInput(f"backend {backend_name!r} cannot run live trials yet", hint="use --backend local",
+                       fields={"backend": "unsupported"})
+    platforms = parse_platforms(body.get("platform"))
+    max_trials = _number(body, "max_trials", None, int, 1)
+    strategy = body.get("strategy", "grid")
+    if strategy not in ("grid", "adaptive"):
+        raise BadInput(f"unknown strategy {strategy!r}", hint="grid or adaptive", fields={"strategy": "unknown"})
+    if strategy == "adaptive":
+        if not body.get("sla"):
+            raise BadInput("the adaptive strategy needs the SLA it profiles for", hint="e.g. --sla 'p95<=50ms'",
+                           fields={"sla": "required"})
+        SLA.parse(str(body["sla"]), _number(body, "rps", None, float))
+        if platforms != ("lambda",) and body.get("platform"):
+            raise BadInput("the adaptive strategy explores Lambda memory sizes so far",
+                           hint="use --platform lambda, or the grid strategy for instances",
+                           fields={"platform": "not supported by adaptive"})
+    configs = [Config.from_dict(c) for c in body["configs"]] if body.get("configs") else default_grid(platforms)
+    for c in configs:
+        catalog.validate(c)
+    if max_trials:
+        configs = configs[:max_trials]
+    plan = InferencePlan(latency_target_ms=_number(body, "latency_target_ms", 250.0, float, 1.0),
+                         seed=int(settings.get("SEED")), invocations=_number(body, "invocations", 40, int, 5))
+    return spec, backend_name, configs, plan
+
+
+def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
+    """Profile a built-in workload on a grid of configs (or adaptively, for an SLA); store every profile."""
+    from advisor import backends
+    from profilers.inference import profile as run_profile
+
+    spec, backend_name, configs, plan = _profile_request(body)
+    backend = backends.get(backend_name)
+    model_path = backend.model_path(spec)
+    if body.get("strategy") == "adaptive":
+        return _profile_adaptively(body, spec, backend, plan, model_path, progress)
+    results: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for k, config in enumerate(configs):
+        reason = backend.check(config)
+        if reason:
+            skipped.append({"config": config.to_dict(), "reason": reason})
+            continue
+
+        def step(fraction: float, message: str, k: int = k) -> None:
+            progress((k + fraction) / len(configs), message)
+
+        prof = run_profile(backend, spec, config, plan, step, model_path=model_path)
+        store().add_profiles([prof], spec.kind)  # one trial, one transaction: a crash keeps the trials done
+        results.append(_profile_dict(prof))
+    progress(1.0, "done")
+    return {"workload": spec.id, "backend": backend_name, "profiles": results, "skipped": skipped}
+
+
+def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any, model_path: Any,
+                        progress: Progress) -> dict[str, Any]:
+    """Profile only what the exploration asks for: the configs expected to lower the cost under the SLA."""
+    from advisor import prices as price_tables
+    from profilers.inference import profile as run_profile
+    from recommender.adaptive import adaptive_trials, cost_function
+
+    rps = _number(body, "rps", None, float)
+    sla = SLA.parse(str(body["sla"]), rps)
+    budget = _number(body, "max_trials", 3, int, 1)
+    confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
+    candidates = [c for c in catalog.lambda_candidates() if backend.check(c) is None]
+    skipped = [{"config": c.to_dict(), "reason": r} for c in catalog.lambda_candidates()
+               if (r := backend.check(c)) is not None]
+    first = min(candidates, key=lambda c: abs((c.memory_mb or 0) - catalog.LAMBDA_MB_PER_VCPU))
+    cost = cost_function(sla, rps or 1.0, price_tables.from_settings(), {})
+    history = [p for w in store().list_workloads() if w["id"] != spec.id
+               for p in store().profiles(w["id"]) if p.config in set(candidates)]
+    done: list[Profile] = []
+
+    def run_trial(config: Config) -> Profile:
+        def step(fraction: float, message: str) -> None:
+            progress((len(done) + fraction) / budget, message)
+
+        prof = run_profile(backend, spec, config, plan, step, model_path=model_path)
+        store().add_profiles([prof], spec.kind)
+        done.append(prof)
+        return prof
+
+    profiles, run = adaptive_trials(candidates, first, run_trial, history, sla, budget, confidence, cost)
+    progress(1.0, "done")
+    return {"workload": spec.id, "backend": backend.name, "strategy": "adaptive", "sla": sla.text,
+            "profiles": [_profile_dict(p) for p in profiles], "skipped": skipped,
+            "stopped_because": run.stopped_because or "the exploration found nothing more worth measuring",
+            "history_profiles": len(history)}
+
+
+def _profile_dict(p: Profile) -> dict[str, Any]:
+    return {"config": p.config.to_dict(), "key": p.config.key, "method": p.method, "feasible": p.feasible,
+            "note": p.note, "summary": p.summary, "measurements": len(p.measurements)}
+
+
+def start_profile_job(body: dict[str, Any]) -> dict[str, Any]:
+    """Validate now, profile in the background; the caller polls the job."""
+    _profile_request(body)  # refuse a bad request now, not in the background
+    job_id = store().create_job("profile", body)
+
+    def run() -> None:
+        st = store()
+        st.update_job(job_id, status="running")
+        try:
+            result = profile(body, lambda f, m: st.update_job(job_id, progress=round(f, 4), message=m))
+            st.update_job(job_id, status="succeeded", progress=1.0, result=result)
+        except AdvisorError as exc:
+            st.update_job(job_id, status="failed", error=exc.to_dict()["error"])
+        except Exception as exc:  # a job must always end in a state the user can read
+            log.exception("profile job %s failed", job_id)
+            st.update_job(job_id, status="failed", error={"code": "internal", "message": str(exc), "hint": "",
+                                                          "fields": {}})
+
+    threading.Thread(target=run, name=job_id, daemon=True).start()
+    return store().get_job(job_id)
+
+
+def get_job(job_id: str) -> dict[str, Any]:
+    return store().get_job(job_id)
