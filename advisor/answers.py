@@ -9,9 +9,9 @@ from advisor.domain import SLA, Prediction
 
 
 def _r(value: float | None) -> float | None:
-    """Round to 6 significant digits: answers carry measurements, not float noise."""
+    """Round to 6 significant digits: answers carry measurements, not float noise. Not a number: None (JSON null)."""
     if value is None or not math.isfinite(value):
-        return value
+        return None
     return float(f"{value:.6g}")
 
 

@@ -107,6 +107,8 @@ def workloads(as_json: bool) -> None:
 @click.option("--sla", default=None, help="With --strategy adaptive: the SLA to profile for, e.g. 'p95<=50ms'.")
 @click.option("--rps", type=float, default=None, help="With --strategy adaptive: the throughput of the SLA.")
 @click.option("--max-trials", type=int, default=None, help="Profile at most this many configs.")
+@click.option("--max-usd", type=float, default=None,
+              help="Refuse to start when the trials' estimated cloud cost is higher (local trials cost $0).")
 @click.option("--config", "configs", multiple=True,
               help="A config to profile instead of the grid: lambda:1024, lambda:1024:arm64 or sagemaker-realtime:ml.c5.large.")
 @click.option("--latency-target", "latency_target_ms", type=float, default=250.0, show_default=True,
@@ -114,13 +116,14 @@ def workloads(as_json: bool) -> None:
 @json_option
 @handles_errors
 def profile(workload: str, backend: str | None, platform: str | None, strategy: str, sla: str | None,
-            rps: float | None, max_trials: int | None, configs: tuple[str, ...], latency_target_ms: float,
-            as_json: bool) -> None:
+            rps: float | None, max_trials: int | None, max_usd: float | None, configs: tuple[str, ...],
+            latency_target_ms: float, as_json: bool) -> None:
     """Measure a workload on a grid of configs (the local backend emulates them on this machine)."""
     from advisor import service
 
     body: dict[str, Any] = {"workload": workload, "backend": backend, "platform": platform, "strategy": strategy,
-                            "max_trials": max_trials, "latency_target_ms": latency_target_ms, "sla": sla, "rps": rps}
+                            "max_trials": max_trials, "latency_target_ms": latency_target_ms, "sla": sla, "rps": rps,
+                            "max_usd": max_usd}
     body = {k: v for k, v in body.items() if v is not None}
     if configs:
         body["configs"] = [_parse_config(c) for c in configs]

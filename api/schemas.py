@@ -50,6 +50,7 @@ PROFILE = {
         "sla": {"type": "string", "description": "with strategy adaptive: the SLA to profile for"},
         "rps": {"type": "number", "exclusiveMinimum": 0},
         "max_trials": {"type": "integer", "minimum": 1},
+        "max_usd": {"type": "number", "minimum": 0},
         "configs": {"type": "array", "items": CONFIG},
         "latency_target_ms": {"type": "number", "exclusiveMinimum": 0},
     },

@@ -45,6 +45,9 @@ def test_recommend_json_is_one_object(run):
      "unknown instance type"),
     (["profile", "--workload", "ncf-recommender", "--config", "lambda:lots"], 2, "not a whole number"),
     (["prices", "show", "--region", "mars-north-1"], 2, "no price table"),
+    (["profile", "--workload", "ncf-recommender", "--strategy", "adaptive"], 2, "needs the SLA"),
+    (["profile", "--workload", "ncf-recommender", "--max-usd", "-1"], 2, "max_usd must be at least 0"),
+    (["profiles", "import", "/nonexistent/file.csv"], 2, "no such file"),
 ])
 def test_errors_have_a_message_a_hint_and_no_traceback(run, args, code, text):
     result = run(*args)

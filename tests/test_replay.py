@@ -125,3 +125,15 @@ def test_adaptive_live_profiling_uses_the_same_exploration():
     assert len(set(asked)) == len(asked)  # never the same trial twice
     met = [p for p in profiles if p.summary["p95_ms"] <= 20]
     assert met, "the exploration verified a config that meets the SLA"
+
+
+def test_a_deadline_answer_is_valid_json():
+    lines = ["workload,platform,instance_type,instance_count,duration_ms,failed,usd_per_hour,vcpus,memory_gib"]
+    for w, scale in (("a", 1.0), ("b", 1.7), ("c", 0.6)):
+        for count in (2, 4, 8):
+            lines.append(f"{w},ec2,t2.medium,{count},{scale * 600000 / count + 20000:.0f},false,0.0464,2,4")
+    answer = service.recommend_from_measurements({"workload": "b", "sla": "deadline<=10m", "max_trials": 2},
+                                                 "\n".join(lines) + "\n", "runs.csv")
+    text = json.dumps(answer, allow_nan=False)  # raises on NaN or infinity
+    assert answer["cost"]["usd_total"] > 0 and answer["cost"]["usd_per_hour"] is None
+    assert "NaN" not in text

@@ -41,6 +41,11 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
                        fields={"backend": "unsupported"})
     platforms = parse_platforms(body.get("platform"))
     max_trials = _number(body, "max_trials", None, int, 1)
+    max_usd = _number(body, "max_usd", None, float, 0.0)
+    estimated_usd = 0.0  # the local backend emulates on this machine: no cloud bill (the aws backend will price it)
+    if max_usd is not None and estimated_usd > max_usd:
+        raise BadInput(f"the trials would cost about ${estimated_usd:.2f}, over --max-usd ${max_usd:.2f}",
+                       hint="raise --max-usd or lower --max-trials", fields={"max_usd": "exceeded"})
     strategy = body.get("strategy", "grid")
     if strategy not in ("grid", "adaptive"):
         raise BadInput(f"unknown strategy {strategy!r}", hint="grid or adaptive", fields={"strategy": "unknown"})
