@@ -45,6 +45,17 @@ def document() -> dict[str, Any]:
             "/profiles": {"post": {"summary": "Start a profiling job", "security": secured,
                                    "requestBody": _body("Profile"),
                                    "responses": {**_ok("the job, queued", 202), **_errors(400, 401, 404)}}},
+            "/profiles/import": {"post": {"summary": "Import measurements (CSV v1, CloudWatch REPORT lines, Power "
+                                                     "Tuning output, Inference Recommender results), all or nothing",
+                                          "security": secured,
+                                          "parameters": [{"name": n, "in": "query", "required": False,
+                                                          "schema": {"type": "string"}}
+                                                         for n in ("format", "workload", "architecture")],
+                                          "requestBody": {"required": True, "content": {
+                                              "text/csv": {"schema": {"type": "string"}},
+                                              "text/plain": {"schema": {"type": "string"}},
+                                              "application/json": {"schema": {"type": "object"}}}},
+                                          "responses": {**_ok("what was imported", 201), **_errors(400, 401)}}},
             "/jobs/{id}": {"get": {"summary": "A job's status and result",
                                    "parameters": [{"name": "id", "in": "path", "required": True,
                                                    "schema": {"type": "string"}}],

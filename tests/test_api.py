@@ -119,3 +119,16 @@ def test_index_page_lists_workloads(client):
     detail = client.get("/ui/workloads/ncf-recommender").get_data(as_text=True)
     assert "lambda/1024MB/x86_64" in detail and "chart.js" in detail
     _error(client.get("/ui/workloads/nope"), 404)
+
+
+def test_every_route_is_in_the_openapi_document(client):
+    doc = client.get("/openapi.json").get_json()
+    app = client.application
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.startswith("web."):
+            continue
+        path = str(rule).replace("<", "{").replace(">", "}")
+        path = "/".join("{id}" if part.startswith("{") else part for part in path.split("/"))
+        methods = {m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}}
+        assert path in doc["paths"], path
+        assert methods <= set(doc["paths"][path]), (path, methods)
