@@ -94,3 +94,13 @@ def test_profile_job_over_the_api_runs_real_trials(data_dir):
     rec = client.post("/recommend", json={"workload": "ncf-recommender-tiny", "sla": "p95<=2s",
                                           "platform": ["lambda"]})
     assert rec.status_code == 200, rec.get_json()
+
+
+@needs_tf
+@pytest.mark.tf
+def test_the_training_step_entry_point_reports_step_times():
+    from advisor.workloads import recommender
+
+    report = recommender.train_steps(builtin("ncf-recommender-tiny"), steps=3, threads=1)
+    assert len(report["step_ms"]) == 3 and all(t > 0 for t in report["step_ms"])
+    assert report["first_step_ms"] > 0 and report["batch_size"] == builtin("ncf-recommender-tiny").batch_size
