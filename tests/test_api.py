@@ -132,3 +132,19 @@ def test_every_route_is_in_the_openapi_document(client):
         methods = {m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}}
         assert path in doc["paths"], path
         assert methods <= set(doc["paths"][path]), (path, methods)
+
+
+def test_an_unusable_store_is_a_503_with_the_error_shape(tmp_path, monkeypatch):
+    from advisor import service
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(blocker / "sub"))
+    service._store_for.cache_clear()
+    try:
+        client = create_app({"TESTING": True}).test_client()
+        err = _error(client.get("/workloads"), 503, "store_unavailable")
+        assert "ADVISOR_DATA_DIR" in err["hint"]
+        _error(client.post("/recommend", json={"workload": "w", "sla": "p95<=1s"}), 503, "store_unavailable")
+    finally:
+        service._store_for.cache_clear()
