@@ -80,6 +80,35 @@ class HistoryModel:
                 self.matrix[row[p.workload], k] = math.log(value) if math.isfinite(value) else (
                     np.inf if value == math.inf else np.nan)
         self.metric = metric
+        self._scale: float | None = None
+
+    def spread_scale(self) -> float:
+        """How much to stretch the predictive spread so that it is calibrated on this history itself: each of up
+        to 40 history workloads in turn plays the target, measured at the anchor config only, and the others
+        predict its remaining configs. The factor makes 90% of those standardized errors fall within 1.645 sigma."""
+        if self._scale is not None:
+            return self._scale
+        self._scale = 1.0
+        n = self.size
+        if n < 8:
+            return self._scale
+        anchor = self.index[self.anchor()]
+        errors: list[float] = []
+        for row in np.linspace(0, n - 1, num=min(40, n)).astype(int):
+            if not np.isfinite(self.matrix[row, anchor]):
+                continue
+            keep = np.arange(n) != row
+            held_out = HistoryModel.__new__(HistoryModel)
+            held_out.configs, held_out.index, held_out.metric = self.configs, self.index, self.metric
+            held_out.matrix, held_out._scale = self.matrix[keep], 1.0
+            beliefs = held_out.condition({self.configs[anchor]: math.exp(self.matrix[row, anchor])})
+            for c, k in self.index.items():
+                truth, b = self.matrix[row, k], beliefs[c]
+                if k != anchor and np.isfinite(truth) and math.isfinite(b.mu) and 0 < b.sigma < math.inf:
+                    errors.append(abs(truth - b.mu) / b.sigma)
+        if len(errors) >= 20:
+            self._scale = float(np.quantile(errors, 0.9)) / 1.6449
+        return self._scale
 
     @property
     def size(self) -> int:
@@ -104,6 +133,7 @@ class HistoryModel:
     def condition(self, observed: dict[Config, float]) -> dict[Config, Belief]:
         """Beliefs about every config given the target's OBSERVED metric values (inf for a failure)."""
         obs = [(self.index[c], v) for c, v in observed.items() if c in self.index]
+        scale = self.spread_scale()
         beliefs: dict[Config, Belief] = {}
         weights, shifts, mismatch = self._neighbours(obs)
         for c, k in self.index.items():
@@ -112,7 +142,8 @@ class HistoryModel:
                 beliefs[c] = Belief(math.log(v) if math.isfinite(v) else math.inf, 0.0, 0.0 if math.isfinite(v) else 1.0,
                                     measured=True)
                 continue
-            beliefs[c] = self._predict(k, weights, shifts, mismatch)
+            belief = self._predict(k, weights, shifts, mismatch)
+            beliefs[c] = Belief(belief.mu, belief.sigma * scale, belief.p_fail) if scale != 1.0 else belief
         return beliefs
 
     def _neighbours(self, obs: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray, float]:
