@@ -47,7 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Address `advisor serve` binds to."),
     Setting("PORT", 8080, "Port `advisor serve` binds to.", int),
     Setting("WORKERS", 2, "WSGI worker processes for `advisor serve`.", int),
-    Setting("REGION", "us-east-1", "AWS region whose prices and catalog are used."),
+    Setting("REGION", "us-east-1", "AWS region whose prices and catalog are used, and where AWS trials run."),
+    Setting("AWS_ENDPOINT_URL", None, "Endpoint of an AWS-compatible server for every AWS call (tests use moto's); "
+            "unset: AWS itself."),
     Setting("CONFIDENCE", 0.9, "Default probability with which a recommendation must meet the SLA.", float),
     Setting("HOURS_PER_MONTH", 730.0, "Hours in a billing month for monthly costs.", float),
     Setting("PRICE_OVERRIDES", {}, 'JSON object of price overrides by key, e.g. {"sagemaker.ml.m5.large": 0.1}.',

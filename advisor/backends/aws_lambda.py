@@ -1,0 +1,156 @@
+"""Trials on real AWS Lambda: one function per profiling run, one published version per config, REPORT lines
+read from each invocation's log tail, and the function always deleted afterwards.
+
+A configuration change (memory, architecture, or the trial marker in the environment) makes Lambda start new
+sandboxes, so the first invocation of each published version is a cold start; its REPORT line carries the Init
+Duration. An invocation that times out or runs out of memory makes that config infeasible with the reason; it
+does not end the profile.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import uuid
+from typing import Any
+
+from advisor.aws import client, translated
+from advisor.domain import Config, Measurement, Profile
+from profilers.importers.cloudwatch import _from_text
+from profilers.stats import latency_summary
+
+TRIAL_TAG, WORKLOAD_TAG = "advisor:trial", "advisor:workload"
+
+
+def classify_failure(function_error: str | None, log: str, report: dict | None) -> str | None:
+    """Why an invocation failed, in the words a user needs, or None when it succeeded."""
+    if report and report.get("failed") and "timeout" in log.lower():
+        return "timed out"
+    if "Task timed out" in log:
+        return "timed out"
+    if report and report.get("max_memory") and report["max_memory"] >= report["memory"]:
+        if function_error or report.get("failed"):
+            return f"out of memory: {report['max_memory']:.0f} MB used of {report['memory']} MB"
+    if "signal: killed" in log or "MemoryError" in log or "Runtime.OutOfMemory" in log:
+        return "out of memory"
+    if function_error:
+        return f"the function raised an error ({function_error})"
+    return None
+
+
+class LambdaTrials:
+    """Profile one workload's Lambda function at several memory sizes and architectures."""
+
+    method = "aws:lambda"
+
+    def __init__(self, workload: str, role_arn: str, code: dict[str, Any], handler: str, runtime: str = "python3.11",
+                 timeout_s: int = 60, control: Any = None, invoker: Any = None) -> None:
+        self.workload = workload
+        self.run_id = "trial-" + uuid.uuid4().hex[:10]
+        self.function_name = f"advisor-{self.run_id}"
+        self.role_arn, self.code, self.handler, self.runtime, self.timeout_s = role_arn, code, handler, runtime, timeout_s
+        self.control = control or client("lambda")
+        self.invoker = invoker or self.control
+        self.created = False
+        self.architecture: str | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def __enter__(self) -> "LambdaTrials":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Delete the function and all its versions; safe to call twice."""
+        if not self.created:
+            return
+        from botocore.exceptions import ClientError
+
+        try:
+            self.control.delete_function(FunctionName=self.function_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":  # already gone is clean
+                with translated("lambda", "DeleteFunction"):
+                    raise
+        self.created = False
+
+    def prepare(self, config: Config) -> str:
+        """Make the function run CONFIG; publish and return a version (whose first invocation is cold)."""
+        marker = {"Variables": {"ADVISOR_TRIAL": uuid.uuid4().hex}}
+        if not self.created:
+            with translated("lambda", "CreateFunction"):
+                self.control.create_function(
+                    FunctionName=self.function_name, Runtime=self.runtime, Role=self.role_arn, Handler=self.handler,
+                    Code=self.code, MemorySize=config.memory_mb, Timeout=self.timeout_s,
+                    Architectures=[config.architecture], Environment=marker,
+                    Tags={TRIAL_TAG: self.run_id, WORKLOAD_TAG: self.workload})
+            self.created = True
+            self.architecture = config.architecture
+            self._wait("function_active_v2")
+        else:
+            if config.architecture != self.architecture:
+                with translated("lambda", "UpdateFunctionCode"):
+                    self.control.update_function_code(FunctionName=self.function_name,
+                                                      Architectures=[config.architecture], **self._code_args())
+                self.architecture = config.architecture
+                self._wait("function_updated_v2")
+            with translated("lambda", "UpdateFunctionConfiguration"):
+                self.control.update_function_configuration(FunctionName=self.function_name,
+                                                           MemorySize=config.memory_mb, Environment=marker)
+            self._wait("function_updated_v2")
+        with translated("lambda", "PublishVersion"):
+            return self.control.publish_version(FunctionName=self.function_name)["Version"]
+
+    def _code_args(self) -> dict[str, Any]:
+        mapping = {"ZipFile": "ZipFile", "S3Bucket": "S3Bucket", "S3Key": "S3Key", "ImageUri": "ImageUri"}
+        return {mapping[k]: v for k, v in self.code.items() if k in mapping}
+
+    def _wait(self, waiter: str) -> None:
+        with translated("lambda", "GetFunctionConfiguration"):
+            self.control.get_waiter(waiter).wait(FunctionName=self.function_name,
+                                                 WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+
+    # -- invocations ------------------------------------------------------------------------------------------
+    def invoke(self, version: str, payload: Any) -> tuple[Measurement, str | None]:
+        """One synchronous invocation; the REPORT line of its log tail is the measurement."""
+        with translated("lambda", "InvokeFunction"):
+            response = self.invoker.invoke(FunctionName=self.function_name, Qualifier=version, LogType="Tail",
+                                           Payload=json.dumps(payload).encode())
+        log = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+        line = next((ln for ln in log.splitlines() if ln.startswith("REPORT RequestId:")), None)
+        report = _from_text(line) if line else None
+        failure = classify_failure(response.get("FunctionError"), log, report)
+        if report is None:
+            return Measurement(math.nan, failed=True), failure or "no REPORT line in the log tail"
+        return Measurement(report["duration"], report["billed"], report["init"], report["max_memory"],
+                           cold=report["init"] is not None, failed=failure is not None), failure
+
+    def trial(self, config: Config, payload: Any, invocations: int = 20, warmup: int = 2) -> Profile:
+        """A cold start, WARMUP discarded invocations, then INVOCATIONS measured ones; a failure ends the trial
+        and marks the config infeasible with the reason."""
+        version = self.prepare(config)
+        measurements: list[Measurement] = []
+        reason = None
+        for k in range(1 + warmup + invocations):
+            m, failure = self.invoke(version, payload)
+            if k == 0 or k > warmup or failure:
+                measurements.append(m)
+            if failure:
+                reason = failure
+                break
+        warm = [m.duration_ms for m in measurements if not m.cold and not m.failed]
+        summary: dict[str, Any] = latency_summary(warm)
+        cold = [m for m in measurements if m.cold and not m.failed]
+        if cold:
+            summary["cold_start_ms"] = (cold[0].init_duration_ms or 0.0) + cold[0].duration_ms
+        peaks = [m.max_memory_used_mb for m in measurements if m.max_memory_used_mb]
+        if peaks:
+            summary["max_memory_used_mb"] = max(peaks)
+        billed = [m.billed_duration_ms for m in measurements if m.billed_duration_ms and not m.cold]
+        if billed:
+            summary["billed_mean_ms"] = sum(billed) / len(billed)
+        summary["errors"] = float(sum(1 for m in measurements if m.failed))
+        return Profile(self.workload, config, self.method, summary, tuple(measurements), feasible=reason is None,
+                       note=reason or "")
