@@ -127,7 +127,10 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
     body = {k: v for k, v in body.items() if v is not None}
     if configs:
         body["configs"] = [_parse_config(c) for c in configs]
-    result = service.profile(body, ProgressBar(sys.stderr.isatty() and not as_json))
+    from advisor.signals import terminate_as_interrupt
+
+    with terminate_as_interrupt():  # SIGTERM tears the trial down like Ctrl-C does
+        result = service.profile(body, ProgressBar(sys.stderr.isatty() and not as_json))
     if as_json:
         _emit_json(result)
         return
@@ -237,6 +240,33 @@ def profiles_import(file: str, fmt: str, workload: str | None, architecture: str
         return
     click.echo(f"Imported {result['rows']} {result['format']} records as {result['profiles']} profiles of {len(result['workloads'])} "
                f"workloads ({result['infeasible']} infeasible configs) from {result['source']}.")
+
+
+@main.command()
+@click.option("--older-than", default="2h", show_default=True, help="Only resources at least this old (30m, 2h, 1d).")
+@click.option("-y", "--yes", is_flag=True, help="Delete without asking.")
+@json_option
+@handles_errors
+def gc(older_than: str, yes: bool, as_json: bool) -> None:
+    """List AWS resources that trials left behind (tagged advisor:trial) and delete them."""
+    from advisor import service
+
+    found = service.gc_find(older_than)
+    if not as_json:
+        if not found:
+            click.echo(f"Nothing tagged advisor:trial is older than {older_than}.")
+            return
+        click.echo(f"{'KIND':<26} {'NAME':<40} {'TRIAL':<18} AGE")
+        for item in found:
+            click.echo(f"{item['kind']:<26} {item['name']:<40} {item['trial']:<18} {item['age_s'] / 3600:.1f} h")
+    if found and (yes or (not as_json and click.confirm(f"Delete these {len(found)} resources?", default=False))):
+        deleted = service.gc_delete(older_than)
+        if as_json:
+            _emit_json({"found": found, "deleted": deleted})
+        else:
+            click.echo(f"Deleted {len(deleted)} resources.")
+    elif as_json:
+        _emit_json({"found": found, "deleted": []})
 
 
 @main.group()
