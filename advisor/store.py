@@ -348,6 +348,27 @@ class Store:
                            "(field \"id\")", fields={"id": "unknown"})
         return json.loads(r.response)
 
+    # -- deployments ----------------------------------------------------------------------------------------
+    def save_deployment(self, plan: dict[str, Any], status: str) -> None:
+        now = time.time()
+        with self._tx() as conn:
+            if conn.execute(select(deployments.c.id).where(deployments.c.id == plan["id"])).first():
+                conn.execute(update(deployments).where(deployments.c.id == plan["id"]).values(
+                    status=status, updated_at=now))
+            else:
+                conn.execute(insert(deployments).values(id=plan["id"], recommendation_id=plan["recommendation_id"],
+                                                        plan=json.dumps(plan), status=status, created_at=now,
+                                                        updated_at=now))
+
+    def get_deployment(self, deployment_id: str) -> dict[str, Any]:
+        with self._read() as conn:
+            r = conn.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
+        if r is None:
+            raise NotFound(f"no deployment plan {deployment_id!r}", hint="plans come from POST /deployments or "
+                           "advisor deploy", fields={"id": "unknown"})
+        return {"id": r.id, "plan": json.loads(r.plan), "status": r.status, "created_at": r.created_at,
+                "updated_at": r.updated_at}
+
     # -- jobs -----------------------------------------------------------------------------------------------
     def create_job(self, kind: str, request: dict[str, Any]) -> str:
         job_id = "job-" + uuid.uuid4().hex[:12]

@@ -75,6 +75,22 @@ def import_profiles() -> Any:
                                            args.get("architecture", "x86_64"))), 201
 
 
+@bp.post("/deployments")
+def post_deployment() -> Any:
+    """A plan (changes nothing): {"recommendation", "function", "alias", "steps"}."""
+    return jsonify(service.plan_deployment(schemas.validate(json_body(), schemas.DEPLOYMENT))), 201
+
+
+@bp.get("/deployments/<deployment_id>")
+def get_deployment(deployment_id: str) -> Any:
+    return jsonify(service.store().get_deployment(deployment_id))
+
+
+@bp.post("/deployments/<deployment_id>/apply")
+def apply_deployment(deployment_id: str) -> Any:
+    return jsonify(service.apply_plan(deployment_id))
+
+
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str) -> Any:
     return jsonify(service.get_job(job_id))

@@ -55,6 +55,12 @@ PROFILE = {
         "latency_target_ms": {"type": "number", "exclusiveMinimum": 0},
     },
 }
+DEPLOYMENT = {
+    "type": "object",
+    "required": ["recommendation", "function"],
+    "properties": {"recommendation": {"type": "string"}, "function": {"type": "string"},
+                   "alias": {"type": "string"}, "steps": {"type": "array", "items": {"type": "number"}}},
+}
 ERROR = {
     "type": "object",
     "required": ["error"],
