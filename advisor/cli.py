@@ -99,7 +99,7 @@ def workloads(as_json: bool) -> None:
 
 @main.command()
 @click.option("--workload", required=True, help="Workload id (see `advisor workloads`).")
-@click.option("--backend", default=None, help="Where trials run: local (default: $ADVISOR_BACKEND).")
+@click.option("--backend", default=None, help="Where trials run: local (emulated here) or aws (Lambda); default $ADVISOR_BACKEND.")
 @click.option("--platform", default=None, help="Comma-separated platforms, e.g. lambda,sagemaker-realtime.")
 @click.option("--strategy", default="grid", show_default=True, type=click.Choice(["grid", "adaptive"]),
               help="grid: the configs given or the default grid; adaptive: only the Lambda sizes expected to lower "

@@ -41,7 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", None, "Where the SQLite store and exported models live (default: $XDG_DATA_HOME/advisor)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the store; default a SQLite file in DATA_DIR. "
             "postgresql+psycopg://user@host/db for PostgreSQL."),
-    Setting("BACKEND", "local", "Where trials run by default. Only `local` runs trials so far."),
+    Setting("BACKEND", "local", "Where trials run by default: local, or aws (Lambda only so far)."),
     Setting("API_TOKEN", None, "Bearer token required by API endpoints that change anything; "
             "required to listen on a non-loopback address."),
     Setting("HOST", "127.0.0.1", "Address `advisor serve` binds to."),
@@ -50,6 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REGION", "us-east-1", "AWS region whose prices and catalog are used, and where AWS trials run."),
     Setting("AWS_ENDPOINT_URL", None, "Endpoint of an AWS-compatible server for every AWS call (tests use moto's); "
             "unset: AWS itself."),
+    Setting("AWS_ROLE_ARN", None, "Execution role of the Lambda functions that AWS trials create."),
+    Setting("AWS_LAMBDA_CODE", None, "The workload's Lambda package for AWS trials: s3://bucket/key.zip or a container "
+            "image URI."),
+    Setting("AWS_LAMBDA_HANDLER", "advisor.workloads.handler.handler", "Handler of that package (zip packages)."),
     Setting("CONFIDENCE", 0.9, "Default probability with which a recommendation must meet the SLA.", float),
     Setting("HOURS_PER_MONTH", 730.0, "Hours in a billing month for monthly costs.", float),
     Setting("PRICE_OVERRIDES", {}, 'JSON object of price overrides by key, e.g. {"sagemaker.ml.m5.large": 0.1}.',

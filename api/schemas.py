@@ -44,7 +44,7 @@ PROFILE = {
     "required": ["workload"],
     "properties": {
         "workload": {"type": "string"},
-        "backend": {"type": "string", "enum": ["local"]},
+        "backend": {"type": "string", "enum": ["local", "aws"]},
         "platform": PLATFORM_LIST,
         "strategy": {"type": "string", "enum": ["grid", "adaptive"]},
         "sla": {"type": "string", "description": "with strategy adaptive: the SLA to profile for"},

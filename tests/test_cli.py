@@ -91,3 +91,13 @@ def test_the_cli_imports_no_heavy_library():
             "heavy = [m for m in ('tensorflow', 'sklearn', 'boto3', 'scipy') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_aws_trials_state_their_cost_limit_and_configuration(run, monkeypatch):
+    result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--platform", "sagemaker-realtime")
+    assert result.exit_code == 2 and "AWS trials run on Lambda so far" in result.output
+    result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--max-usd", "0.0001")
+    assert result.exit_code == 2 and "could cost up to $" in result.output
+    monkeypatch.delenv("ADVISOR_AWS_ROLE_ARN", raising=False)
+    result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config", "lambda:1024")
+    assert result.exit_code == 2 and "ADVISOR_AWS_ROLE_ARN" in result.output

@@ -29,6 +29,26 @@ def default_grid(platforms: tuple[str, ...]) -> list[Config]:
     return configs
 
 
+AWS_TRIAL_TIMEOUT_S = 60
+
+
+def estimated_cost(backend_name: str, configs: list[Config], invocations: int) -> float:
+    """The most the trials can cost: local trials cost nothing; each Lambda invocation at most its timeout."""
+    if backend_name == "local":
+        return 0.0
+    from advisor import costs
+    from advisor import prices as price_tables
+
+    table = price_tables.from_settings()
+    total = 0.0
+    for c in configs:
+        per = costs.lambda_request_usd(AWS_TRIAL_TIMEOUT_S * 1000.0, c.memory_mb or 0,
+                                       table.usd(f"lambda.{c.architecture}.gb_second") or 0.0,
+                                       table.usd("lambda.request") or 0.0)
+        total += per * (invocations + 3)  # + a cold start and warm-ups
+    return total
+
+
 def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]:
     """Validate a profile request whole, before any trial starts: (spec, backend, configs, plan)."""
     from profilers.inference import InferencePlan
@@ -36,16 +56,15 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     workload_id = _workload_id(body)
     spec = builtin(workload_id)
     backend_name = body.get("backend") or settings.get("BACKEND")
-    if backend_name != "local":
-        raise BadInput(f"backend {backend_name!r} cannot run live trials yet", hint="use --backend local",
+    if backend_name not in ("local", "aws"):
+        raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="local or aws",
                        fields={"backend": "unsupported"})
-    platforms = parse_platforms(body.get("platform"))
+    platforms = parse_platforms(body.get("platform") or ("lambda" if backend_name == "aws" else None))
+    if backend_name == "aws" and platforms != ("lambda",):
+        raise BadInput("AWS trials run on Lambda so far", hint="use --platform lambda with --backend aws",
+                       fields={"platform": "not supported on aws yet"})
     max_trials = _number(body, "max_trials", None, int, 1)
     max_usd = _number(body, "max_usd", None, float, 0.0)
-    estimated_usd = 0.0  # the local backend emulates on this machine: no cloud bill (the aws backend will price it)
-    if max_usd is not None and estimated_usd > max_usd:
-        raise BadInput(f"the trials would cost about ${estimated_usd:.2f}, over --max-usd ${max_usd:.2f}",
-                       hint="raise --max-usd or lower --max-trials", fields={"max_usd": "exceeded"})
     strategy = body.get("strategy", "grid")
     if strategy not in ("grid", "adaptive"):
         raise BadInput(f"unknown strategy {strategy!r}", hint="grid or adaptive", fields={"strategy": "unknown"})
@@ -63,6 +82,10 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
         catalog.validate(c)
     if max_trials:
         configs = configs[:max_trials]
+    estimated_usd = estimated_cost(backend_name, configs, _number(body, "invocations", 40, int, 5))
+    if max_usd is not None and estimated_usd > max_usd:
+        raise BadInput(f"the trials could cost up to ${estimated_usd:.4f}, over --max-usd ${max_usd:.4f}",
+                       hint="raise --max-usd, or profile fewer configs (--max-trials)", fields={"max_usd": "exceeded"})
     plan = InferencePlan(latency_target_ms=_number(body, "latency_target_ms", 250.0, float, 1.0),
                          seed=int(settings.get("SEED")), invocations=_number(body, "invocations", 40, int, 5))
     return spec, backend_name, configs, plan
@@ -74,6 +97,8 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
     from profilers.inference import profile as run_profile
 
     spec, backend_name, configs, plan = _profile_request(body)
+    if backend_name == "aws":
+        return _profile_on_aws(body, spec, configs, plan, progress)
     backend = backends.get(backend_name)
     model_path = backend.model_path(spec)
     if body.get("strategy") == "adaptive":
@@ -94,6 +119,35 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
         results.append(_profile_dict(prof))
     progress(1.0, "done")
     return {"workload": spec.id, "backend": backend_name, "profiles": results, "skipped": skipped}
+
+
+def _profile_on_aws(body: dict[str, Any], spec: Any, configs: list[Config], plan: Any,
+                    progress: Progress) -> dict[str, Any]:
+    """Trials on real Lambda: one function for the run, a version per config, always deleted afterwards."""
+    from advisor.backends.aws_lambda import LambdaTrials
+    from advisor.workloads.recommender import request_for
+
+    role, code = settings.get("AWS_ROLE_ARN"), settings.get("AWS_LAMBDA_CODE")
+    if not role or not code:
+        raise BadInput("AWS trials need the function's role and package",
+                       hint="set ADVISOR_AWS_ROLE_ARN and ADVISOR_AWS_LAMBDA_CODE (s3://bucket/key.zip or an image URI)",
+                       fields={"backend": "aws not configured"})
+    if code.startswith("s3://"):
+        bucket, _, key = code[5:].partition("/")
+        package = {"S3Bucket": bucket, "S3Key": key}
+    else:
+        package = {"ImageUri": code}
+    payload = request_for(spec, spec.candidates_per_request, seed=plan.seed)
+    results = []
+    with LambdaTrials(spec.id, role, package, settings.get("AWS_LAMBDA_HANDLER"),
+                      timeout_s=AWS_TRIAL_TIMEOUT_S) as trials:
+        for k, config in enumerate(configs):
+            progress(k / len(configs), f"{config.key}: deploying and invoking on AWS Lambda")
+            prof = trials.trial(config, payload, invocations=plan.invocations, warmup=plan.warmup)
+            store().add_profiles([prof], spec.kind)
+            results.append(_profile_dict(prof))
+    progress(1.0, "done")
+    return {"workload": spec.id, "backend": "aws", "profiles": results, "skipped": []}
 
 
 def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any, model_path: Any,
