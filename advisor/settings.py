@@ -41,7 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", None, "Where the SQLite store and exported models live (default: $XDG_DATA_HOME/advisor)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the store; default a SQLite file in DATA_DIR. "
             "postgresql+psycopg://user@host/db for PostgreSQL."),
-    Setting("BACKEND", "local", "Where trials run by default: local, or aws (Lambda only so far)."),
+    Setting("BACKEND", "local", "Where trials run by default: local (emulated on this machine) or aws."),
     Setting("API_TOKEN", None, "Bearer token required by API endpoints that change anything; "
             "required to listen on a non-loopback address."),
     Setting("HOST", "127.0.0.1", "Address `advisor serve` binds to."),
@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AWS_LAMBDA_CODE", None, "The workload's Lambda package for AWS trials: s3://bucket/key.zip or a container "
             "image URI."),
     Setting("AWS_LAMBDA_HANDLER", "advisor.workloads.handler.handler", "Handler of that package (zip packages)."),
+    Setting("AWS_SAGEMAKER_IMAGE", None, "Serving container image URI for SageMaker trials (e.g. TensorFlow Serving)."),
+    Setting("AWS_SAGEMAKER_MODEL_DATA", None, "s3:// URI of the model archive those endpoints load."),
     Setting("CONFIDENCE", 0.9, "Default probability with which a recommendation must meet the SLA.", float),
     Setting("HOURS_PER_MONTH", 730.0, "Hours in a billing month for monthly costs.", float),
     Setting("PRICE_OVERRIDES", {}, 'JSON object of price overrides by key, e.g. {"sagemaker.ml.m5.large": 0.1}.',

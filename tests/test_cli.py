@@ -94,10 +94,18 @@ def test_the_cli_imports_no_heavy_library():
 
 
 def test_aws_trials_state_their_cost_limit_and_configuration(run, monkeypatch):
-    result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--platform", "sagemaker-realtime")
-    assert result.exit_code == 2 and "AWS trials run on Lambda so far" in result.output
+    result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config",
+                 "sagemaker-realtime:ml.m6i.large")
+    assert result.exit_code == 2 and "cannot be bounded" in result.output  # unpriced: no honest cost bound
+    result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config",
+                 "sagemaker-realtime:ml.c5.large", "--max-usd", "0.05")
+    assert result.exit_code == 2 and "could cost up to $0.0765" in result.output  # 0.75 h x $0.102
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--max-usd", "0.0001")
     assert result.exit_code == 2 and "could cost up to $" in result.output
     monkeypatch.delenv("ADVISOR_AWS_ROLE_ARN", raising=False)
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config", "lambda:1024")
     assert result.exit_code == 2 and "ADVISOR_AWS_ROLE_ARN" in result.output
+    monkeypatch.setenv("ADVISOR_AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")
+    result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config",
+                 "sagemaker-realtime:ml.c5.large")
+    assert result.exit_code == 2 and "ADVISOR_AWS_SAGEMAKER_IMAGE" in result.output

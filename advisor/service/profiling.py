@@ -32,8 +32,12 @@ def default_grid(platforms: tuple[str, ...]) -> list[Config]:
 AWS_TRIAL_TIMEOUT_S = 60
 
 
+SAGEMAKER_TRIAL_HOURS = 0.75  # at most: up to 30 min for the endpoint to start, then the load test
+
+
 def estimated_cost(backend_name: str, configs: list[Config], invocations: int) -> float:
-    """The most the trials can cost: local trials cost nothing; each Lambda invocation at most its timeout."""
+    """The most the trials can cost: local trials nothing; each Lambda invocation at most its timeout; each
+    endpoint at most SAGEMAKER_TRIAL_HOURS of its instances (serverless: every request at the 60 s limit)."""
     if backend_name == "local":
         return 0.0
     from advisor import costs
@@ -42,10 +46,22 @@ def estimated_cost(backend_name: str, configs: list[Config], invocations: int) -
     table = price_tables.from_settings()
     total = 0.0
     for c in configs:
-        per = costs.lambda_request_usd(AWS_TRIAL_TIMEOUT_S * 1000.0, c.memory_mb or 0,
-                                       table.usd(f"lambda.{c.architecture}.gb_second") or 0.0,
-                                       table.usd("lambda.request") or 0.0)
-        total += per * (invocations + 3)  # + a cold start and warm-ups
+        if c.platform == "lambda":
+            per = costs.lambda_request_usd(AWS_TRIAL_TIMEOUT_S * 1000.0, c.memory_mb or 0,
+                                           table.usd(f"lambda.{c.architecture}.gb_second") or 0.0,
+                                           table.usd("lambda.request") or 0.0)
+            total += per * (invocations + 3)  # + a cold start and warm-ups
+        elif c.platform == "sagemaker-serverless":
+            total += costs.serverless_inference(60_000.0, c.memory_mb or 0, 1.0,
+                                                table.usd("sagemaker-serverless.gb_second") or 0.0,
+                                                1.0).usd_per_1k_requests / 1000.0 * invocations * 2
+        else:
+            hourly = table.usd(f"sagemaker.{c.instance_type}")
+            if hourly is None:
+                raise BadInput(f"{c.instance_type} has no price in the {table.region} table, so its trial cannot be "
+                               "bounded", hint="set ADVISOR_PRICE_OVERRIDES for it, or leave it out",
+                               fields={"config": "unpriced"})
+            total += costs.training_on_instances(c.instance_count, hourly, SAGEMAKER_TRIAL_HOURS * 3.6e6).usd_total or 0
     return total
 
 
@@ -60,9 +76,6 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
         raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="local or aws",
                        fields={"backend": "unsupported"})
     platforms = parse_platforms(body.get("platform") or ("lambda" if backend_name == "aws" else None))
-    if backend_name == "aws" and platforms != ("lambda",):
-        raise BadInput("AWS trials run on Lambda so far", hint="use --platform lambda with --backend aws",
-                       fields={"platform": "not supported on aws yet"})
     max_trials = _number(body, "max_trials", None, int, 1)
     max_usd = _number(body, "max_usd", None, float, 0.0)
     strategy = body.get("strategy", "grid")
@@ -123,29 +136,47 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
 
 def _profile_on_aws(body: dict[str, Any], spec: Any, configs: list[Config], plan: Any,
                     progress: Progress) -> dict[str, Any]:
-    """Trials on real Lambda: one function for the run, a version per config, always deleted afterwards."""
+    """Trials on real AWS: Lambda (one function for the run, a version per config) and SageMaker endpoints
+    (one per config); everything a trial creates is tagged and deleted afterwards, whatever happens."""
     from advisor.backends.aws_lambda import LambdaTrials
     from advisor.workloads.recommender import request_for
 
     role, code = settings.get("AWS_ROLE_ARN"), settings.get("AWS_LAMBDA_CODE")
-    if not role or not code:
-        raise BadInput("AWS trials need the function's role and package",
-                       hint="set ADVISOR_AWS_ROLE_ARN and ADVISOR_AWS_LAMBDA_CODE (s3://bucket/key.zip or an image URI)",
+    image, model_data = settings.get("AWS_SAGEMAKER_IMAGE"), settings.get("AWS_SAGEMAKER_MODEL_DATA")
+    lambda_configs = [c for c in configs if c.platform == "lambda"]
+    endpoint_configs = [c for c in configs if c.platform != "lambda"]
+    if not role or (lambda_configs and not code) or (endpoint_configs and not image):
+        raise BadInput("AWS trials need a role and the workload's package",
+                       hint="set ADVISOR_AWS_ROLE_ARN, and ADVISOR_AWS_LAMBDA_CODE for Lambda or "
+                            "ADVISOR_AWS_SAGEMAKER_IMAGE (with ADVISOR_AWS_SAGEMAKER_MODEL_DATA) for SageMaker",
                        fields={"backend": "aws not configured"})
-    if code.startswith("s3://"):
-        bucket, _, key = code[5:].partition("/")
-        package = {"S3Bucket": bucket, "S3Key": key}
-    else:
-        package = {"ImageUri": code}
     payload = request_for(spec, spec.candidates_per_request, seed=plan.seed)
     results = []
-    with LambdaTrials(spec.id, role, package, settings.get("AWS_LAMBDA_HANDLER"),
-                      timeout_s=AWS_TRIAL_TIMEOUT_S) as trials:
-        for k, config in enumerate(configs):
-            progress(k / len(configs), f"{config.key}: deploying and invoking on AWS Lambda")
-            prof = trials.trial(config, payload, invocations=plan.invocations, warmup=plan.warmup)
-            store().add_profiles([prof], spec.kind)
-            results.append(_profile_dict(prof))
+
+    def keep(k: int, prof: Profile) -> None:
+        store().add_profiles([prof], spec.kind)
+        results.append(_profile_dict(prof))
+        progress((k + 1) / len(configs), f"{prof.config.key}: done")
+
+    if lambda_configs:
+        if code.startswith("s3://"):
+            bucket, _, key = code[5:].partition("/")
+            package = {"S3Bucket": bucket, "S3Key": key}
+        else:
+            package = {"ImageUri": code}
+        with LambdaTrials(spec.id, role, package, settings.get("AWS_LAMBDA_HANDLER"),
+                          timeout_s=AWS_TRIAL_TIMEOUT_S) as trials:
+            for config in lambda_configs:
+                progress(len(results) / len(configs), f"{config.key}: deploying and invoking on AWS Lambda")
+                keep(len(results), trials.trial(config, payload, invocations=plan.invocations, warmup=plan.warmup))
+    if endpoint_configs:
+        from advisor.backends.aws_sagemaker import SageMakerTrials
+
+        with SageMakerTrials(spec.id, role, image, model_data) as endpoints:
+            for config in endpoint_configs:
+                progress(len(results) / len(configs), f"{config.key}: starting a SageMaker endpoint (minutes)")
+                keep(len(results), endpoints.trial(config, payload, requests_per_level=plan.requests_per_level,
+                                                   latency_target_ms=plan.latency_target_ms))
     progress(1.0, "done")
     return {"workload": spec.id, "backend": "aws", "profiles": results, "skipped": []}
 
