@@ -47,7 +47,9 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
         out.append(f"  predicted: {label} {duration(value)} ({a['basis']['confidence']:.0%} interval "
                    f"{duration(lo)} to {duration(hi)})")
     if "capacity_rps" in pred:
-        out.append(f"             capacity {pred['capacity_rps']:.1f} rps per instance")
+        low = (pred.get("capacity_rps_interval") or [pred["capacity_rps"]])[0]
+        out.append(f"             capacity {pred['capacity_rps']:.1f} rps per instance (count sized at "
+                   f"{low:.1f} rps, the interval's lower end)")
     if "cold_start_ms" in pred:
         out.append(f"             cold start {duration(pred['cold_start_ms'])} (reported apart from the SLA)")
     if deadline:

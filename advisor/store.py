@@ -139,6 +139,7 @@ class Store:
     def __init__(self, url: str, busy_timeout_s: float = 5.0) -> None:
         self.url = url
         self._pid = os.getpid()
+        self._versions: dict[str, tuple[str | None, float]] = {}  # workload -> (profiles version, when read)
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = make_url(url).database or ""
@@ -196,6 +197,7 @@ class Store:
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         self._after_fork()
+        self._versions.clear()  # anything written here may change a version: read it afresh
         try:
             with self.engine.connect() as conn:
                 conn.info["write"] = True
@@ -308,11 +310,19 @@ class Store:
                  "summary": json.loads(r.summary), "feasible": bool(r.feasible), "note": r.note,
                  "created_at": r.created_at} for r in rows]
 
-    def profiles_version(self, workload_id: str) -> str | None:
-        """Changes whenever the workload's profiles change (the model cache key); None for an unknown workload."""
+    def profiles_version(self, workload_id: str, max_age_s: float = 0.0) -> str | None:
+        """Changes whenever the workload's profiles change (the model cache key); None for an unknown workload.
+        With MAX_AGE_S, an answer that old from this process may be reused (writes here clear it at once)."""
+        now = time.monotonic()
+        if max_age_s > 0:
+            hit = self._versions.get(workload_id)
+            if hit is not None and now - hit[1] <= max_age_s:
+                return hit[0]
         with self._read() as conn:
             count, last, known = conn.execute(_VERSION_QUERY, {"w": workload_id}).one()
-        return f"{count}:{last or 0}" if known else None
+        version = f"{count}:{last or 0}" if known else None
+        self._versions[workload_id] = (version, now)
+        return version
 
     # -- models ---------------------------------------------------------------------------------------------
     def save_model(self, workload_id: str, profiles_version: str, params: dict[str, Any]) -> None:

@@ -45,6 +45,18 @@ class PriceTable:
         price = self.prices.get(key)
         return None if price is None else price.effective_usd
 
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever any price, discount or the table's date changes: part of a recommendation's id."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            import hashlib
+
+            text = json.dumps([self.region, self.as_of, sorted((k, p.effective_usd) for k, p in self.prices.items())])
+            cached = hashlib.sha256(text.encode()).hexdigest()[:16]
+            object.__setattr__(self, "_fingerprint", cached)
+        return cached
+
     def to_dict(self) -> dict[str, Any]:
         return {"region": self.region, "as_of": self.as_of, "note": self.note, "sources": self.sources,
                 "prices": {k: {"usd": p.usd, "effective_usd": p.effective_usd, "unit": p.unit, "source": p.source,
@@ -95,6 +107,15 @@ def load(region: str, overrides: dict[str, Any] | None = None,
 
 
 def from_settings() -> PriceTable:
+    """The table the settings select; built once per distinct settings (the hot path asks on every request)."""
+    import os
+
+    key = tuple(os.environ.get(f"ADVISOR_{n}", "") for n in ("REGION", "PRICE_OVERRIDES", "DISCOUNTS"))
+    return _from_settings(key)
+
+
+@lru_cache(maxsize=8)
+def _from_settings(_key: tuple[str, ...]) -> PriceTable:
     from advisor import settings
 
     return load(settings.get("REGION"), settings.get("PRICE_OVERRIDES"), settings.get("DISCOUNTS"))

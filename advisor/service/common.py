@@ -100,7 +100,8 @@ def _workload_and_version(body: dict[str, Any]) -> tuple[str, str]:
     workload_id = body.get("workload")
     if not workload_id or not isinstance(workload_id, str):
         raise BadInput("workload is required", hint="see `advisor workloads`", fields={"workload": "required"})
-    version = store().profiles_version(workload_id)
+    # Up to one second old from this process: other processes' new profiles show within a second.
+    version = store().profiles_version(workload_id, max_age_s=1.0)
     if version is None:
         raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
                        fields={"workload": "unknown"})

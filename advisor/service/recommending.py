@@ -67,9 +67,8 @@ def _recommend(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     table = price_tables.from_settings()
     request = {"workload": workload_id, "sla": sla.text, "rps": rps, "platform": list(platforms),
                "confidence": confidence, "region": table.region}
-    rec_id = "rec-" + hashlib.sha256(json.dumps(
-        [request, version, table.as_of, hours, sorted((k, p.effective_usd) for k, p in table.prices.items())],
-        sort_keys=True).encode()).hexdigest()[:16]
+    rec_id = "rec-" + hashlib.sha256(json.dumps([request, version, table.fingerprint, hours],
+                                                sort_keys=True).encode()).hexdigest()[:16]
     with _lock:
         cached = _answers.get((store().url, rec_id))
     if cached is not None:
