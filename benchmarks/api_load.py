@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from profilers.stats import percentile  # noqa: E402
+from advisor.stats import percentile  # noqa: E402
 
 
 def load(url: str, method: str, path: str, bodies: list[dict] | None, concurrency: int, seconds: float) -> dict:

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 import time
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from advisor.backends.base import Invocation, Target
+from advisor.load import closed_loop
 from advisor.domain import Config, Measurement, Profile
 from advisor.errors import Infeasible
 from advisor.workloads import WorkloadSpec
-from profilers.stats import latency_summary, percentile
+from advisor.stats import latency_summary, percentile
 
 Progress = Callable[[float, str], None]
 
@@ -52,29 +52,7 @@ def _failure_reason(invocations: list[Invocation]) -> str | None:
 
 def _closed_loop(target: Target, payloads: list[dict], concurrency: int, total: int) -> tuple[list[Invocation], float]:
     """CONCURRENCY clients, each sending its next request when the last returns."""
-    results: list[Invocation] = []
-    lock = threading.Lock()
-    remaining = [total]
-
-    def client() -> None:
-        k = 0
-        while True:
-            with lock:
-                if remaining[0] <= 0:
-                    return
-                remaining[0] -= 1
-            inv = target.submit(payloads[k % len(payloads)]).result(timeout=120)
-            k += 1
-            with lock:
-                results.append(inv)
-
-    start = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, time.perf_counter() - start
+    return closed_loop(lambda k: target.submit(payloads[k % len(payloads)]).result(timeout=120), concurrency, total)
 
 
 def _open_loop(target: Target, payloads: list[dict], rps: float, seconds: float, rng: random.Random) -> list[Invocation]:

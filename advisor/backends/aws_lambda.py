@@ -17,8 +17,8 @@ from typing import Any
 
 from advisor.aws import client, translated
 from advisor.domain import Config, Measurement, Profile
-from profilers.importers.cloudwatch import _from_text
-from profilers.stats import latency_summary
+from advisor.lambda_report import parse_report_line
+from advisor.stats import latency_summary
 
 TRIAL_TAG, WORKLOAD_TAG = "advisor:trial", "advisor:workload"
 
@@ -120,7 +120,7 @@ class LambdaTrials:
                                            Payload=json.dumps(payload).encode())
         log = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
         line = next((ln for ln in log.splitlines() if ln.startswith("REPORT RequestId:")), None)
-        report = _from_text(line) if line else None
+        report = parse_report_line(line) if line else None
         failure = classify_failure(response.get("FunctionError"), log, report)
         if report is None:
             return Measurement(math.nan, failed=True), failure or "no REPORT line in the log tail"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 import uuid
 from typing import Any
@@ -18,7 +17,8 @@ from typing import Any
 from advisor.aws import client, translated
 from advisor.domain import Config, Measurement, Profile
 from advisor.errors import Infeasible, TrialFailed
-from profilers.stats import latency_summary, percentile
+from advisor.load import closed_loop
+from advisor.stats import latency_summary, percentile
 
 TRIAL_TAG, WORKLOAD_TAG = "advisor:trial", "advisor:workload"
 
@@ -111,29 +111,6 @@ class SageMakerTrials:
             ok = False
         return (time.perf_counter() - start) * 1000.0, ok
 
-    def _closed_loop(self, endpoint: str, body: bytes, concurrency: int, total: int) -> tuple[list[tuple[float, bool]], float]:
-        results: list[tuple[float, bool]] = []
-        lock = threading.Lock()
-        left = [total]
-
-        def worker() -> None:
-            while True:
-                with lock:
-                    if left[0] <= 0:
-                        return
-                    left[0] -= 1
-                outcome = self._invoke(endpoint, body)
-                with lock:
-                    results.append(outcome)
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return results, time.perf_counter() - started
-
     def model_latency_ms(self, endpoint: str, since: dt.datetime) -> float | None:
         """CloudWatch's average ModelLatency (reported in microseconds) over the trial, in ms; None if absent."""
         with translated("cloudwatch", "GetMetricStatistics"):
@@ -159,7 +136,7 @@ class SageMakerTrials:
         measurements: list[Measurement] = []
         curve, summary = [], {}
         for c in concurrency:
-            results, elapsed = self._closed_loop(endpoint, body, c, requests_per_level)
+            results, elapsed = closed_loop(lambda _k: self._invoke(endpoint, body), c, requests_per_level)
             lat = [ms for ms, ok in results if ok]
             errors = sum(1 for _, ok in results if not ok)
             measurements += [Measurement(ms, failed=not ok, concurrency=c) for ms, ok in results]

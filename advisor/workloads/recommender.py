@@ -86,8 +86,11 @@ def train_steps(spec: WorkloadSpec, steps: int, threads: int | None = None) -> d
     """Run STEPS training steps of SPEC; report each step's wall time. The first step (tracing) is reported apart."""
     tf = _quiet_tensorflow()
     if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # TensorFlow already started in this process: threads are fixed; trials use fresh ones
+            threads = None
     model = build_model(spec)
     users, items, liked = synthetic_interactions(spec, (steps + 1) * spec.batch_size)
     times: list[float] = []
@@ -96,4 +99,4 @@ def train_steps(spec: WorkloadSpec, steps: int, threads: int | None = None) -> d
         start = time.perf_counter()
         model.train_on_batch({"user": users[lo:hi], "item": items[lo:hi]}, liked[lo:hi])
         times.append((time.perf_counter() - start) * 1000.0)
-    return {"first_step_ms": times[0], "step_ms": times[1:], "batch_size": spec.batch_size}
+    return {"first_step_ms": times[0], "step_ms": times[1:], "batch_size": spec.batch_size, "threads": threads}

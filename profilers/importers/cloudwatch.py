@@ -10,33 +10,11 @@ Also the output of `aws logs filter-log-events` ({"events": [{"message": ...}]})
 from __future__ import annotations
 
 import json
-import re
 
 from advisor.domain import Config, Measurement
+from advisor.lambda_report import parse_report_line
 from advisor.errors import BadInput
 from profilers.importers.csv_v1 import Row
-
-_FIELDS = {
-    "duration": re.compile(r"(?<!Billed )(?<!Init )Duration:\s*([\d.]+)\s*ms"),
-    "billed": re.compile(r"Billed Duration:\s*([\d.]+)\s*ms"),
-    "memory": re.compile(r"Memory Size:\s*(\d+)\s*MB"),
-    "max_memory": re.compile(r"Max Memory Used:\s*(\d+)\s*MB"),
-    "init": re.compile(r"Init Duration:\s*([\d.]+)\s*ms"),
-    "status": re.compile(r"Status:\s*(\w+)"),
-}
-
-
-def _from_text(line: str) -> dict:
-    found = {k: m.group(1) for k, rx in _FIELDS.items() if (m := rx.search(line))}
-    for needed in ("duration", "memory"):
-        if needed not in found:
-            raise ValueError(f"a REPORT line without {needed.replace('_', ' ')}")
-    return {"duration": float(found["duration"]), "billed": float(found["billed"]) if "billed" in found else None,
-            "memory": int(found["memory"]),
-            "max_memory": float(found["max_memory"]) if "max_memory" in found else None,
-            "init": float(found["init"]) if "init" in found else None,
-            "failed": found.get("status", "success").lower() not in ("success",)}
-
 
 def _from_json(record: dict) -> dict:
     metrics = record.get("metrics") or {}
@@ -72,7 +50,7 @@ def read_reports(text: str, source: str, workload: str, architecture: str = "x86
                     continue
                 fields = _from_json(event.get("record") or {})
             elif "REPORT RequestId:" in message:
-                fields = _from_text(message)
+                fields = parse_report_line(message)
             else:
                 continue
             config = Config("lambda", memory_mb=fields["memory"], architecture=architecture)

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from advisor import catalog
 from advisor.domain import MEMORY_PLATFORMS, PLATFORMS, Config, Measurement, Profile
 from advisor.errors import AdvisorError, BadInput
-from profilers.stats import latency_summary
+from advisor.stats import latency_summary
 
 REQUIRED_COLUMNS = ("workload", "platform", "duration_ms")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
