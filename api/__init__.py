@@ -22,7 +22,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(resources.bp)
     app.register_blueprint(web.bp)
-    app.extensions["advisor"] = {"started": True}
 
     @app.before_request
     def require_token() -> Any:
