@@ -243,13 +243,20 @@ def profiles_import(file: str, fmt: str, workload: str | None, architecture: str
 
 
 def _print_plan(plan: dict[str, Any]) -> None:
-    target = plan["target"]
-    click.echo(f"Plan {plan['id']} for {target['function']} (alias {target['alias']}), from {plan['recommendation_id']}")
-    cur, want = plan["current"], plan["desired"]
-    click.echo(f"  current: {cur['memory_mb']} MB {cur['architecture']}, version {cur['version'] or '(no alias)'}")
-    click.echo(f"  desired: {want['memory_mb']} MB {want['architecture']}")
+    target, cur, want = plan["target"], plan["current"], plan["desired"]
+    if target["kind"] == "lambda":
+        click.echo(f"Plan {plan['id']} for {target['function']} (alias {target['alias']}), "
+                   f"from {plan['recommendation_id']}")
+        click.echo(f"  current: {cur['memory_mb']} MB {cur['architecture']}, version {cur['version'] or '(no alias)'}")
+        click.echo(f"  desired: {want['memory_mb']} MB {want['architecture']}")
+    else:
+        click.echo(f"Plan {plan['id']} for endpoint {target['endpoint']}, from {plan['recommendation_id']}")
+        click.echo(f"  current: {cur['endpoint_config']}: " + (f"serverless {cur['serverless_memory_mb']} MB"
+                   if cur["serverless_memory_mb"] else f"{cur['instance_type']} x{cur['instance_count']}"))
+        click.echo("  desired: " + (f"serverless {want['serverless_memory_mb']} MB" if want.get("serverless_memory_mb")
+                   else f"{want['instance_type']} x{want['instance_count']}"))
     if not plan["actions"]:
-        click.echo("  no changes: the function already runs the recommended configuration")
+        click.echo("  no changes: it already runs the recommended configuration")
         return
     for k, action in enumerate(plan["actions"], start=1):
         detail = ", ".join(f"{key}={value}" for key, value in action.items() if key != "action")
@@ -262,7 +269,11 @@ def _print_plan(plan: dict[str, Any]) -> None:
 
 @main.command()
 @click.option("--recommendation", "recommendation_id", default=None, help="Recommendation id to deploy.")
-@click.option("--function", default=None, help="The Lambda function to change.")
+@click.option("--function", default=None, help="The Lambda function to change (Lambda recommendations).")
+@click.option("--endpoint", default=None, help="The SageMaker endpoint to change (SageMaker recommendations).")
+@click.option("--rollback-alarm", "alarms", multiple=True,
+              help="A CloudWatch alarm that makes SageMaker roll a blue/green update back (repeatable).")
+@click.option("--canary", type=int, default=None, help="SageMaker: shift this percent of capacity first.")
 @click.option("--alias", default="live", show_default=True, help="The alias that serves traffic.")
 @click.option("--steps", default=None, help="Shift traffic in weighted steps first, e.g. 0.1,0.5.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Save the plan as JSON.")
@@ -272,8 +283,9 @@ def _print_plan(plan: dict[str, Any]) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before applying.")
 @json_option
 @handles_errors
-def deploy(recommendation_id: str | None, function: str | None, alias: str, steps: str | None, out_path: str | None,
-           do_apply: bool, plan_path: str | None, yes: bool, as_json: bool) -> None:
+def deploy(recommendation_id: str | None, function: str | None, endpoint: str | None, alarms: tuple[str, ...],
+           canary: int | None, alias: str, steps: str | None, out_path: str | None, do_apply: bool,
+           plan_path: str | None, yes: bool, as_json: bool) -> None:
     """Plan a deployment of a recommendation with a monthly cost diff; --apply carries it out, with rollback.
     Exit codes: 0 no change, 2 changes (planned, or applied), 1 error."""
     import json as _json
@@ -293,7 +305,8 @@ def deploy(recommendation_id: str | None, function: str | None, alias: str, step
             raise BadInput(f"{plan_path} is not a plan: {exc}", hint="use a file written by --out",
                            fields={"plan": "not JSON"}) from None
     else:
-        body = {"recommendation": recommendation_id, "function": function, "alias": alias,
+        body = {"recommendation": recommendation_id, "function": function, "alias": alias, "endpoint": endpoint,
+                "alarms": list(alarms), "canary_percent": canary,
                 "steps": [s for s in (steps or "").split(",") if s.strip()]}
         try:
             body["steps"] = [float(s) for s in body["steps"]]
@@ -317,8 +330,8 @@ def deploy(recommendation_id: str | None, function: str | None, alias: str, step
     if as_json:
         _emit_json(outcome)
     else:
-        click.echo(f"applied: version {outcome['version']} now serves" if outcome["changed"]
-                   else "nothing to do: already as recommended")
+        serving = outcome.get("version") or outcome.get("endpoint_config")
+        click.echo(f"applied: {serving} now serves" if outcome["changed"] else "nothing to do: already as recommended")
     sys.exit(2 if outcome["changed"] else 0)
 
 

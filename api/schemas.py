@@ -57,9 +57,13 @@ PROFILE = {
 }
 DEPLOYMENT = {
     "type": "object",
-    "required": ["recommendation", "function"],
-    "properties": {"recommendation": {"type": "string"}, "function": {"type": "string"},
-                   "alias": {"type": "string"}, "steps": {"type": "array", "items": {"type": "number"}}},
+    "required": ["recommendation"],
+    "properties": {"recommendation": {"type": "string"},
+                   "function": {"type": "string", "description": "Lambda recommendations"},
+                   "alias": {"type": "string"}, "steps": {"type": "array", "items": {"type": "number"}},
+                   "endpoint": {"type": "string", "description": "SageMaker recommendations"},
+                   "alarms": {"type": "array", "items": {"type": "string"}},
+                   "canary_percent": {"type": "integer", "minimum": 1}},
 }
 ERROR = {
     "type": "object",

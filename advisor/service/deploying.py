@@ -13,23 +13,37 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     from advisor.aws import client
 
     rec_id = body.get("recommendation")
-    function = body.get("function")
     if not rec_id:
         raise BadInput("recommendation is required", hint="an id from `advisor recommend --json`",
                        fields={"recommendation": "required"})
     recommendation = store().get_recommendation(str(rec_id))
-    if recommendation["chosen"]["platform"] != "lambda":
-        deploy.plan_lambda(recommendation, deploy.LambdaState(0, "x86_64", None), "", "")  # raises the reason
-    if not function:
-        raise BadInput("function is required for a Lambda deployment", hint="name the function: --function NAME",
-                       fields={"function": "required"})
-    alias = str(body.get("alias") or "live")
-    steps = tuple(float(w) for w in body.get("steps") or ())
-    if any(not 0 < w < 1 for w in steps):
-        raise BadInput("each traffic step is a weight between 0 and 1", hint="e.g. --steps 0.1,0.5",
-                       fields={"steps": "out of range"})
-    current = deploy.read_lambda_state(client("lambda"), str(function), alias)
-    result = deploy.plan_lambda(recommendation, current, str(function), alias, steps)
+    platform = recommendation["chosen"]["platform"]
+    if platform == "lambda":
+        function = body.get("function")
+        if not function:
+            raise BadInput("function is required for a Lambda deployment", hint="name the function: --function NAME",
+                           fields={"function": "required"})
+        alias = str(body.get("alias") or "live")
+        steps = tuple(float(w) for w in body.get("steps") or ())
+        if any(not 0 < w < 1 for w in steps):
+            raise BadInput("each traffic step is a weight between 0 and 1", hint="e.g. --steps 0.1,0.5",
+                           fields={"steps": "out of range"})
+        current = deploy.read_lambda_state(client("lambda"), str(function), alias)
+        result = deploy.plan_lambda(recommendation, current, str(function), alias, steps)
+    elif platform in ("sagemaker-realtime", "sagemaker-serverless"):
+        endpoint = body.get("endpoint")
+        if not endpoint:
+            raise BadInput("endpoint is required for a SageMaker deployment", hint="name it: --endpoint NAME",
+                           fields={"endpoint": "required"})
+        canary = body.get("canary_percent")
+        if canary is not None and not (isinstance(canary, int) and 1 <= canary <= 50):
+            raise BadInput("canary_percent is a whole percentage from 1 to 50", hint="e.g. --canary 10",
+                           fields={"canary_percent": "out of range"})
+        current = deploy.read_endpoint_state(client("sagemaker"), str(endpoint))
+        result = deploy.plan_sagemaker(recommendation, current, str(endpoint), tuple(body.get("alarms") or ()), canary)
+    else:
+        raise BadInput(f"{platform} configs are recommend-only", hint="deploy Lambda or SageMaker recommendations",
+                       fields={"recommendation": "not deployable"})
     store().save_deployment(result, "planned")
     return result
 
@@ -40,12 +54,17 @@ def apply(plan_or_id: dict[str, Any] | str) -> dict[str, Any]:
     from advisor.aws import client
 
     plan_doc = store().get_deployment(plan_or_id)["plan"] if isinstance(plan_or_id, str) else plan_or_id
-    if not isinstance(plan_doc, dict) or plan_doc.get("target", {}).get("kind") != "lambda":
+    kind = plan_doc.get("target", {}).get("kind") if isinstance(plan_doc, dict) else None
+    if kind not in ("lambda", "sagemaker"):
         raise BadInput("not a deployment plan", hint="use a file written by `advisor deploy --out`",
                        fields={"plan": "invalid"})
     store().save_deployment(plan_doc, "applying")
     try:
-        outcome = deploy.apply_lambda(plan_doc, client("lambda"))
+        if kind == "lambda":
+            outcome = deploy.apply_lambda(plan_doc, client("lambda"))
+        else:
+            outcome = deploy.apply_sagemaker(plan_doc, client("sagemaker"),
+                                             autoscaling=client("application-autoscaling"))
     except deploy.RolledBack:
         store().save_deployment(plan_doc, "rolled-back")
         raise

@@ -1,29 +1,18 @@
-"""Deploy a recommendation: a plan that changes nothing, then `apply` that carries out exactly that plan.
-
-Lambda: the plan moves an alias (default `live`) of the user's function to a new version with the recommended
-memory and architecture, optionally in weighted steps. Apply checks the function is still as planned, is a
-no-op when it already matches, and on any failure restores the previous configuration and alias, so the
-previous version keeps serving. SageMaker endpoints are planned and applied in a later step of this work.
+"""Deploying to Lambda: the plan moves an alias (default `live`) of the user's function to a new version with the
+recommended memory and architecture, optionally in weighted steps. Apply checks the function is still as planned,
+is a no-op when it already matches, and on any failure restores the previous configuration and alias, so the
+previous version keeps serving.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from advisor.aws import translated
+from advisor.deploy.common import RolledBack, finish_plan
 from advisor.errors import AdvisorError, BadInput, Conflict, TrialFailed
-
-
-class RolledBack(AdvisorError):
-    """Apply failed part-way; the previous configuration was restored and is serving."""
-
-    status = 500
-    code = "rolled_back"
-    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -58,18 +47,6 @@ def read_lambda_state(control: Any, function: str, alias: str) -> LambdaState:
     return LambdaState(int(cfg["MemorySize"]), (cfg.get("Architectures") or ["x86_64"])[0], version)
 
 
-def _monthly(recommendation: dict[str, Any], key: str) -> float | None:
-    if recommendation["chosen"]["key"] == key:
-        return recommendation["cost"]["usd_per_month"]
-    for option in recommendation.get("alternatives", []):
-        if option["key"] == key and option.get("cost"):
-            return option["cost"]["usd_per_month"]
-    for row in recommendation.get("rejected", []):
-        if row["key"] == key and row.get("usd_per_month") is not None:
-            return row["usd_per_month"]
-    return None
-
-
 def plan_lambda(recommendation: dict[str, Any], current: LambdaState, function: str, alias: str,
                 steps: tuple[float, ...] = ()) -> dict[str, Any]:
     """The plan: what changes, in what order, and what it costs per month before and after. Pure."""
@@ -91,24 +68,8 @@ def plan_lambda(recommendation: dict[str, Any], current: LambdaState, function: 
             actions.append({"action": "shift-alias", "alias": alias, "weight": weight})
         actions.append({"action": "move-alias" if current.version else "create-alias", "alias": alias})
     key_now = f"lambda/{current.memory_mb}MB/{current.architecture}"
-    before, after = _monthly(recommendation, key_now), recommendation["cost"]["usd_per_month"]
-    lines = []
-    if actions:
-        lines.append(f"- {key_now}: " + (f"${before:.2f}/month" if before is not None else "cost unknown "
-                                           "(not among the recommendation's candidates)"))
-        lines.append(f"+ {chosen['key']}: ${after:.2f}/month")
-        if before is not None:
-            lines.append(f"~ change: {after - before:+.2f} USD/month")
-    upper = (recommendation["predicted"].get("interval") or [None, None])[1]
-    limit = recommendation["sla"]["limit_ms"]
-    body = {"recommendation_id": recommendation["id"], "target": {"kind": "lambda", "function": function,
-                                                                  "alias": alias},
-            "current": current.to_dict(), "desired": desired, "actions": actions,
-            "cost": {"before_usd_per_month": before, "after_usd_per_month": after, "lines": lines},
-            "sla": recommendation["sla"]["text"],
-            "sla_margin": (limit - upper) / limit if upper is not None else None}
-    body["id"] = "plan-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
-    return body
+    return finish_plan(recommendation, {"kind": "lambda", "function": function, "alias": alias},
+                       current.to_dict(), desired, actions, key_now)
 
 
 def apply_lambda(plan: dict[str, Any], control: Any, wait: Callable[[str], None] | None = None,
