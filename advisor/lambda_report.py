@@ -1,4 +1,5 @@
-"""Lambda's REPORT line, read by the CloudWatch importer and by the Lambda backend's log tails alike.
+"""Lambda's REPORT line (text log format) and `platform.report` record (JSON log format), read by the CloudWatch
+importer and by the Lambda backend's log tails alike.
 
 REPORT RequestId: ... Duration: 12.34 ms Billed Duration: 13 ms Memory Size: 1024 MB Max Memory Used: 87 MB
 Init Duration: 245.67 ms   (Init only on a cold start; newer runtimes add Status: timeout|error)
@@ -29,3 +30,32 @@ def parse_report_line(line: str) -> dict:
             "max_memory": float(found["max_memory"]) if "max_memory" in found else None,
             "init": float(found["init"]) if "init" in found else None,
             "failed": found.get("status", "success").lower() not in ("success",)}
+
+
+def parse_report_record(record: dict) -> dict:
+    """The same figures from a JSON-format `platform.report` record."""
+    metrics = record.get("metrics") or {}
+    try:
+        return {"duration": float(metrics["durationMs"]), "billed": metrics.get("billedDurationMs"),
+                "memory": int(metrics["memorySizeMB"]), "max_memory": metrics.get("maxMemoryUsedMB"),
+                "init": metrics.get("initDurationMs"),
+                "failed": str(record.get("status", "success")).lower() != "success"}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"a platform.report record without {exc}") from None
+
+
+def find_report(log: str) -> dict | None:
+    """The REPORT of a log tail, in the text or the JSON log format; None when the tail has none."""
+    import json
+
+    for line in reversed(log.splitlines()):
+        if line.startswith("REPORT RequestId:"):
+            return parse_report_line(line)
+        if line.startswith("{") and "platform.report" in line:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if event.get("type") == "platform.report":
+                return parse_report_record(event.get("record") or {})
+    return None

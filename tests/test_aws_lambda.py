@@ -132,3 +132,29 @@ def test_failure_classification():
         "out of memory")
     assert "raised an error" in classify_failure("Handled", "ValueError", {"memory": 1024, "max_memory": 90,
                                                                            "failed": False})
+
+
+def test_forced_cold_starts_and_json_log_format(aws):  # noqa: F811
+    control, invoker = aws_api.client("lambda"), aws_api.client("lambda")
+    stub = Stubber(invoker)  # stands for Lambda returning log tails in the JSON log format
+    report = {"type": "platform.report", "record": {"status": "success", "metrics": {
+        "durationMs": 50.0, "billedDurationMs": 50, "memorySizeMB": 2048, "maxMemoryUsedMB": 300}}}
+    cold = {"type": "platform.report", "record": {"status": "success", "metrics": {
+        "durationMs": 400.0, "billedDurationMs": 400, "memorySizeMB": 2048, "maxMemoryUsedMB": 290,
+        "initDurationMs": 900.0}}}
+    for _ in range(3):
+        stub.add_response("invoke", _invoke_response(json.dumps(cold)))
+    for _ in range(3):
+        stub.add_response("invoke", _invoke_response('{"level": "INFO", "message": "scored"}\n' + json.dumps(report)))
+    with stub, LambdaTrials("ncf", _role(), {"ZipFile": _zip()}, "handler.handler", control=control,
+                            invoker=invoker) as trials:
+        profile = trials.trial(Config("lambda", memory_mb=2048), {}, invocations=3, warmup=0, cold_starts=3)
+        versions = control.list_versions_by_function(FunctionName=trials.function_name)["Versions"]
+    assert profile.summary["cold_samples"] == 3 and profile.summary["cold_start_ms"] == pytest.approx(1300.0)
+    assert profile.summary["p50_ms"] == pytest.approx(50.0)
+    assert len([v for v in versions if v["Version"] != "$LATEST"]) == 3  # one configuration change per cold start
+
+
+def test_clients_retry_throttling_with_backoff():
+    lam = aws_api.client("lambda", endpoint_url="http://127.0.0.1:9")  # never called: only its configuration
+    assert lam.meta.config.retries["mode"] == "adaptive" and lam.meta.config.retries["total_max_attempts"] >= 5

@@ -17,7 +17,7 @@ from typing import Any
 
 from advisor.aws import client, translated
 from advisor.domain import Config, Measurement, Profile
-from advisor.lambda_report import parse_report_line
+from advisor.lambda_report import find_report
 from advisor.stats import latency_summary
 
 TRIAL_TAG, WORKLOAD_TAG = "advisor:trial", "advisor:workload"
@@ -119,20 +119,26 @@ class LambdaTrials:
             response = self.invoker.invoke(FunctionName=self.function_name, Qualifier=version, LogType="Tail",
                                            Payload=json.dumps(payload).encode())
         log = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
-        line = next((ln for ln in log.splitlines() if ln.startswith("REPORT RequestId:")), None)
-        report = parse_report_line(line) if line else None
+        report = find_report(log)
         failure = classify_failure(response.get("FunctionError"), log, report)
         if report is None:
             return Measurement(math.nan, failed=True), failure or "no REPORT line in the log tail"
         return Measurement(report["duration"], report["billed"], report["init"], report["max_memory"],
                            cold=report["init"] is not None, failed=failure is not None), failure
 
-    def trial(self, config: Config, payload: Any, invocations: int = 20, warmup: int = 2) -> Profile:
-        """A cold start, WARMUP discarded invocations, then INVOCATIONS measured ones; a failure ends the trial
-        and marks the config infeasible with the reason."""
-        version = self.prepare(config)
+    def trial(self, config: Config, payload: Any, invocations: int = 20, warmup: int = 2,
+              cold_starts: int = 1) -> Profile:
+        """COLD_STARTS cold invocations (each after a configuration change, which makes Lambda start new
+        sandboxes), WARMUP discarded invocations, then INVOCATIONS measured ones; a failure ends the trial and
+        marks the config infeasible with the reason."""
         measurements: list[Measurement] = []
         reason = None
+        for _ in range(max(0, cold_starts - 1)):
+            m, failure = self.invoke(self.prepare(config), payload)
+            measurements.append(m)
+            if failure:
+                return self._profile(config, measurements, failure)
+        version = self.prepare(config)
         for k in range(1 + warmup + invocations):
             m, failure = self.invoke(version, payload)
             if k == 0 or k > warmup or failure:
@@ -140,11 +146,15 @@ class LambdaTrials:
             if failure:
                 reason = failure
                 break
+        return self._profile(config, measurements, reason)
+
+    def _profile(self, config: Config, measurements: list[Measurement], reason: str | None) -> Profile:
         warm = [m.duration_ms for m in measurements if not m.cold and not m.failed]
         summary: dict[str, Any] = latency_summary(warm)
         cold = [m for m in measurements if m.cold and not m.failed]
         if cold:
-            summary["cold_start_ms"] = (cold[0].init_duration_ms or 0.0) + cold[0].duration_ms
+            summary["cold_start_ms"] = sum((m.init_duration_ms or 0.0) + m.duration_ms for m in cold) / len(cold)
+            summary["cold_samples"] = float(len(cold))
         peaks = [m.max_memory_used_mb for m in measurements if m.max_memory_used_mb]
         if peaks:
             summary["max_memory_used_mb"] = max(peaks)

@@ -12,20 +12,9 @@ from __future__ import annotations
 import json
 
 from advisor.domain import Config, Measurement
-from advisor.lambda_report import parse_report_line
+from advisor.lambda_report import parse_report_line, parse_report_record
 from advisor.errors import BadInput
 from profilers.importers.csv_v1 import Row
-
-def _from_json(record: dict) -> dict:
-    metrics = record.get("metrics") or {}
-    try:
-        return {"duration": float(metrics["durationMs"]), "billed": metrics.get("billedDurationMs"),
-                "memory": int(metrics["memorySizeMB"]), "max_memory": metrics.get("maxMemoryUsedMB"),
-                "init": metrics.get("initDurationMs"),
-                "failed": str(record.get("status", "success")).lower() != "success"}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"a platform.report record without {exc}") from None
-
 
 def _messages(text: str) -> list[tuple[int, str]]:
     stripped = text.lstrip()
@@ -48,7 +37,7 @@ def read_reports(text: str, source: str, workload: str, architecture: str = "x86
                 event = json.loads(message)
                 if event.get("type") != "platform.report":
                     continue
-                fields = _from_json(event.get("record") or {})
+                fields = parse_report_record(event.get("record") or {})
             elif "REPORT RequestId:" in message:
                 fields = parse_report_line(message)
             else:
