@@ -129,6 +129,10 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
         body["configs"] = [_parse_config(c) for c in configs]
     from advisor.signals import terminate_as_interrupt
 
+    if (backend or "") == "aws" and not as_json:
+        plan = service.estimate(body)
+        click.echo(f"{len(plan['configs'])} trials on AWS, costing at most ${plan['max_usd']:.4f} (each Lambda "
+                   "invocation at its timeout, each endpoint for 45 minutes)", err=True)
     with terminate_as_interrupt():  # SIGTERM tears the trial down like Ctrl-C does
         result = service.profile(body, ProgressBar(sys.stderr.isatty() and not as_json))
     if as_json:

@@ -158,3 +158,15 @@ def test_forced_cold_starts_and_json_log_format(aws):  # noqa: F811
 def test_clients_retry_throttling_with_backoff():
     lam = aws_api.client("lambda", endpoint_url="http://127.0.0.1:9")  # never called: only its configuration
     assert lam.meta.config.retries["mode"] == "adaptive" and lam.meta.config.retries["total_max_attempts"] >= 5
+
+
+def test_a_burst_at_concurrency_counts_its_cold_starts(aws):  # noqa: F811
+    control, invoker = aws_api.client("lambda"), aws_api.client("lambda")
+    stub = Stubber(invoker)  # stands for Lambda starting a new sandbox for each concurrent request of a burst
+    for _ in range(4):
+        stub.add_response("invoke", _invoke_response(_report(120.0, 2048, 300, init=800.0)))
+    with stub, LambdaTrials("ncf", _role(), {"ZipFile": _zip()}, "handler.handler", control=control,
+                            invoker=invoker) as trials:
+        profile = trials.burst(Config("lambda", memory_mb=2048), {}, concurrency=4, invocations=4)
+    assert profile.summary["burst_cold_starts"] == 4 and profile.summary["burst_concurrency"] == 4
+    assert all(m.concurrency == 4 for m in profile.measurements)

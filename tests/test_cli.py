@@ -105,6 +105,7 @@ def test_aws_trials_state_their_cost_limit_and_configuration(run, monkeypatch):
     monkeypatch.delenv("ADVISOR_AWS_ROLE_ARN", raising=False)
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config", "lambda:1024")
     assert result.exit_code == 2 and "ADVISOR_AWS_ROLE_ARN" in result.output
+    assert "1 trials on AWS, costing at most $" in result.output  # stated before anything starts
     monkeypatch.setenv("ADVISOR_AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config",
                  "sagemaker-realtime:ml.c5.large")

@@ -148,6 +148,21 @@ class LambdaTrials:
                 break
         return self._profile(config, measurements, reason)
 
+    def burst(self, config: Config, payload: Any, concurrency: int, invocations: int) -> Profile:
+        """INVOCATIONS at CONCURRENCY at once on a fresh version: Lambda serves each concurrent request from its
+        own sandbox, so a burst shows how many cold starts it costs and whether latency holds."""
+        from advisor.load import closed_loop
+
+        version = self.prepare(config)
+        outcomes, _ = closed_loop(lambda _k: self.invoke(version, payload), concurrency, invocations)
+        measurements = [Measurement(m.duration_ms, m.billed_duration_ms, m.init_duration_ms, m.max_memory_used_mb,
+                                    cold=m.cold, failed=m.failed, concurrency=concurrency) for m, _ in outcomes]
+        reason = next((f for _, f in outcomes if f), None)
+        profile = self._profile(config, measurements, reason)
+        profile.summary["burst_concurrency"] = float(concurrency)
+        profile.summary["burst_cold_starts"] = float(sum(1 for m in measurements if m.cold))
+        return profile
+
     def _profile(self, config: Config, measurements: list[Measurement], reason: str | None) -> Profile:
         warm = [m.duration_ms for m in measurements if not m.cold and not m.failed]
         summary: dict[str, Any] = latency_summary(warm)

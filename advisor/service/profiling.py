@@ -104,6 +104,13 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     return spec, backend_name, configs, plan
 
 
+def estimate(body: dict[str, Any]) -> dict[str, Any]:
+    """What a profile request would run and the most it can cost, before anything starts."""
+    spec, backend_name, configs, plan = _profile_request(body)
+    return {"workload": spec.id, "backend": backend_name, "configs": [c.key for c in configs],
+            "max_usd": estimated_cost(backend_name, configs, plan.invocations)}
+
+
 def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
     """Profile a built-in workload on a grid of configs (or adaptively, for an SLA); store every profile."""
     from advisor import backends
