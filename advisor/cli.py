@@ -111,19 +111,21 @@ def workloads(as_json: bool) -> None:
               help="Refuse to start when the trials' estimated cloud cost is higher (local trials cost $0).")
 @click.option("--config", "configs", multiple=True,
               help="A config to profile instead of the grid: lambda:1024, lambda:1024:arm64 or sagemaker-realtime:ml.c5.large.")
+@click.option("--concurrency", type=int, default=None,
+              help="With --backend aws: also invoke each Lambda config N at once and count the cold starts.")
 @click.option("--latency-target", "latency_target_ms", type=float, default=250.0, show_default=True,
               help="p95 bound in ms at which an instance's capacity (rps) is measured.")
 @json_option
 @handles_errors
 def profile(workload: str, backend: str | None, platform: str | None, strategy: str, sla: str | None,
             rps: float | None, max_trials: int | None, max_usd: float | None, configs: tuple[str, ...],
-            latency_target_ms: float, as_json: bool) -> None:
+            concurrency: int | None, latency_target_ms: float, as_json: bool) -> None:
     """Measure a workload on a grid of configs (the local backend emulates them on this machine)."""
     from advisor import service
 
     body: dict[str, Any] = {"workload": workload, "backend": backend, "platform": platform, "strategy": strategy,
                             "max_trials": max_trials, "latency_target_ms": latency_target_ms, "sla": sla, "rps": rps,
-                            "max_usd": max_usd}
+                            "max_usd": max_usd, "concurrency": concurrency}
     body = {k: v for k, v in body.items() if v is not None}
     if configs:
         body["configs"] = [_parse_config(c) for c in configs]

@@ -56,6 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AWS_LAMBDA_HANDLER", "advisor.workloads.handler.handler", "Handler of that package (zip packages)."),
     Setting("AWS_SAGEMAKER_IMAGE", None, "Serving container image URI for SageMaker trials (e.g. TensorFlow Serving)."),
     Setting("AWS_SAGEMAKER_MODEL_DATA", None, "s3:// URI of the model archive those endpoints load."),
+    Setting("AWS_TRAINING_IMAGE", None, "Training container image URI for training slices on SageMaker."),
+    Setting("AWS_TRAINING_OUTPUT", None, "s3:// prefix where training slices write their output."),
     Setting("CONFIDENCE", 0.9, "Default probability with which a recommendation must meet the SLA.", float),
     Setting("HOURS_PER_MONTH", 730.0, "Hours in a billing month for monthly costs.", float),
     Setting("PRICE_OVERRIDES", {}, 'JSON object of price overrides by key, e.g. {"sagemaker.ml.m5.large": 0.1}.',

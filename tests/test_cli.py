@@ -100,6 +100,9 @@ def test_aws_trials_state_their_cost_limit_and_configuration(run, monkeypatch):
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config",
                  "sagemaker-realtime:ml.c5.large", "--max-usd", "0.05")
     assert result.exit_code == 2 and "could cost up to $0.0765" in result.output  # 0.75 h x $0.102
+    result = run("profile", "--workload", "ncf-recommender-train", "--backend", "aws", "--config",
+                 "sagemaker-training:ml.c5.xlarge:2", "--max-usd", "0.1")
+    assert result.exit_code == 2 and "could cost up to $0.2040" in result.output  # 2 x $0.204 x 0.5 h
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--max-usd", "0.0001")
     assert result.exit_code == 2 and "could cost up to $" in result.output
     monkeypatch.delenv("ADVISOR_AWS_ROLE_ARN", raising=False)

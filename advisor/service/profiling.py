@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from advisor import catalog, settings
-from advisor.domain import SLA, Config, Profile
+from advisor.domain import PLATFORMS, SLA, Config, Profile
 from advisor.errors import AdvisorError, BadInput
 from advisor.workloads import builtin
 from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
@@ -29,42 +29,6 @@ def default_grid(platforms: tuple[str, ...]) -> list[Config]:
     return configs
 
 
-AWS_TRIAL_TIMEOUT_S = 60
-
-
-SAGEMAKER_TRIAL_HOURS = 0.75  # at most: up to 30 min for the endpoint to start, then the load test
-
-
-def estimated_cost(backend_name: str, configs: list[Config], invocations: int) -> float:
-    """The most the trials can cost: local trials nothing; each Lambda invocation at most its timeout; each
-    endpoint at most SAGEMAKER_TRIAL_HOURS of its instances (serverless: every request at the 60 s limit)."""
-    if backend_name == "local":
-        return 0.0
-    from advisor import costs
-    from advisor import prices as price_tables
-
-    table = price_tables.from_settings()
-    total = 0.0
-    for c in configs:
-        if c.platform == "lambda":
-            per = costs.lambda_request_usd(AWS_TRIAL_TIMEOUT_S * 1000.0, c.memory_mb or 0,
-                                           table.usd(f"lambda.{c.architecture}.gb_second") or 0.0,
-                                           table.usd("lambda.request") or 0.0)
-            total += per * (invocations + 3)  # + a cold start and warm-ups
-        elif c.platform == "sagemaker-serverless":
-            total += costs.serverless_inference(60_000.0, c.memory_mb or 0, 1.0,
-                                                table.usd("sagemaker-serverless.gb_second") or 0.0,
-                                                1.0).usd_per_1k_requests / 1000.0 * invocations * 2
-        else:
-            hourly = table.usd(f"sagemaker.{c.instance_type}")
-            if hourly is None:
-                raise BadInput(f"{c.instance_type} has no price in the {table.region} table, so its trial cannot be "
-                               "bounded", hint="set ADVISOR_PRICE_OVERRIDES for it, or leave it out",
-                               fields={"config": "unpriced"})
-            total += costs.training_on_instances(c.instance_count, hourly, SAGEMAKER_TRIAL_HOURS * 3.6e6).usd_total or 0
-    return total
-
-
 def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]:
     """Validate a profile request whole, before any trial starts: (spec, backend, configs, plan)."""
     from profilers.inference import InferencePlan
@@ -75,7 +39,7 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     if backend_name not in ("local", "aws"):
         raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="local or aws",
                        fields={"backend": "unsupported"})
-    platforms = parse_platforms(body.get("platform") or ("lambda" if backend_name == "aws" else None))
+    platforms = parse_platforms(body.get("platform") or ("lambda" if backend_name == "aws" else None), PLATFORMS)
     max_trials = _number(body, "max_trials", None, int, 1)
     max_usd = _number(body, "max_usd", None, float, 0.0)
     strategy = body.get("strategy", "grid")
@@ -95,6 +59,8 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
         catalog.validate(c)
     if max_trials:
         configs = configs[:max_trials]
+    from advisor.service.profiling_aws import estimated_cost
+
     estimated_usd = estimated_cost(backend_name, configs, _number(body, "invocations", 40, int, 5))
     if max_usd is not None and estimated_usd > max_usd:
         raise BadInput(f"the trials could cost up to ${estimated_usd:.4f}, over --max-usd ${max_usd:.4f}",
@@ -108,7 +74,13 @@ def estimate(body: dict[str, Any]) -> dict[str, Any]:
     """What a profile request would run and the most it can cost, before anything starts."""
     spec, backend_name, configs, plan = _profile_request(body)
     return {"workload": spec.id, "backend": backend_name, "configs": [c.key for c in configs],
-            "max_usd": estimated_cost(backend_name, configs, plan.invocations)}
+            "max_usd": _estimated(backend_name, configs, plan.invocations)}
+
+
+def _estimated(backend_name: str, configs: list[Config], invocations: int) -> float:
+    from advisor.service.profiling_aws import estimated_cost
+
+    return estimated_cost(backend_name, configs, invocations)
 
 
 def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
@@ -118,7 +90,9 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
 
     spec, backend_name, configs, plan = _profile_request(body)
     if backend_name == "aws":
-        return _profile_on_aws(body, spec, configs, plan, progress)
+        from advisor.service.profiling_aws import profile_on_aws
+
+        return profile_on_aws(body, spec, configs, plan, progress)
     backend = backends.get(backend_name)
     model_path = backend.model_path(spec)
     if body.get("strategy") == "adaptive":
@@ -136,56 +110,9 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
 
         prof = run_profile(backend, spec, config, plan, step, model_path=model_path)
         store().add_profiles([prof], spec.kind)  # one trial, one transaction: a crash keeps the trials done
-        results.append(_profile_dict(prof))
+        results.append(profile_dict(prof))
     progress(1.0, "done")
     return {"workload": spec.id, "backend": backend_name, "profiles": results, "skipped": skipped}
-
-
-def _profile_on_aws(body: dict[str, Any], spec: Any, configs: list[Config], plan: Any,
-                    progress: Progress) -> dict[str, Any]:
-    """Trials on real AWS: Lambda (one function for the run, a version per config) and SageMaker endpoints
-    (one per config); everything a trial creates is tagged and deleted afterwards, whatever happens."""
-    from advisor.backends.aws_lambda import LambdaTrials
-    from advisor.workloads.recommender import request_for
-
-    role, code = settings.get("AWS_ROLE_ARN"), settings.get("AWS_LAMBDA_CODE")
-    image, model_data = settings.get("AWS_SAGEMAKER_IMAGE"), settings.get("AWS_SAGEMAKER_MODEL_DATA")
-    lambda_configs = [c for c in configs if c.platform == "lambda"]
-    endpoint_configs = [c for c in configs if c.platform != "lambda"]
-    if not role or (lambda_configs and not code) or (endpoint_configs and not image):
-        raise BadInput("AWS trials need a role and the workload's package",
-                       hint="set ADVISOR_AWS_ROLE_ARN, and ADVISOR_AWS_LAMBDA_CODE for Lambda or "
-                            "ADVISOR_AWS_SAGEMAKER_IMAGE (with ADVISOR_AWS_SAGEMAKER_MODEL_DATA) for SageMaker",
-                       fields={"backend": "aws not configured"})
-    payload = request_for(spec, spec.candidates_per_request, seed=plan.seed)
-    results = []
-
-    def keep(k: int, prof: Profile) -> None:
-        store().add_profiles([prof], spec.kind)
-        results.append(_profile_dict(prof))
-        progress((k + 1) / len(configs), f"{prof.config.key}: done")
-
-    if lambda_configs:
-        if code.startswith("s3://"):
-            bucket, _, key = code[5:].partition("/")
-            package = {"S3Bucket": bucket, "S3Key": key}
-        else:
-            package = {"ImageUri": code}
-        with LambdaTrials(spec.id, role, package, settings.get("AWS_LAMBDA_HANDLER"),
-                          timeout_s=AWS_TRIAL_TIMEOUT_S) as trials:
-            for config in lambda_configs:
-                progress(len(results) / len(configs), f"{config.key}: deploying and invoking on AWS Lambda")
-                keep(len(results), trials.trial(config, payload, invocations=plan.invocations, warmup=plan.warmup))
-    if endpoint_configs:
-        from advisor.backends.aws_sagemaker import SageMakerTrials
-
-        with SageMakerTrials(spec.id, role, image, model_data) as endpoints:
-            for config in endpoint_configs:
-                progress(len(results) / len(configs), f"{config.key}: starting a SageMaker endpoint (minutes)")
-                keep(len(results), endpoints.trial(config, payload, requests_per_level=plan.requests_per_level,
-                                                   latency_target_ms=plan.latency_target_ms))
-    progress(1.0, "done")
-    return {"workload": spec.id, "backend": "aws", "profiles": results, "skipped": []}
 
 
 def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any, model_path: Any,
@@ -220,12 +147,12 @@ def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any
     profiles, run = adaptive_trials(candidates, first, run_trial, history, sla, budget, confidence, cost)
     progress(1.0, "done")
     return {"workload": spec.id, "backend": backend.name, "strategy": "adaptive", "sla": sla.text,
-            "profiles": [_profile_dict(p) for p in profiles], "skipped": skipped,
+            "profiles": [profile_dict(p) for p in profiles], "skipped": skipped,
             "stopped_because": run.stopped_because or "the exploration found nothing more worth measuring",
             "history_profiles": len(history)}
 
 
-def _profile_dict(p: Profile) -> dict[str, Any]:
+def profile_dict(p: Profile) -> dict[str, Any]:
     return {"config": p.config.to_dict(), "key": p.config.key, "method": p.method, "feasible": p.feasible,
             "note": p.note, "summary": p.summary, "measurements": len(p.measurements)}
 
