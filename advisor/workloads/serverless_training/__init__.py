@@ -1,0 +1,1 @@
+"""Serverless training: data-parallel Lambda workers exchanging gradients through a storage channel."""

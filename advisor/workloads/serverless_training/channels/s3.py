@@ -1,0 +1,35 @@
+"""S3 as a channel: one object per part (5 GB per PUT, so gradients are rarely split); priced per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.workloads.serverless_training.channels.base import ChunkedChannel
+
+S3_PUT_LIMIT_BYTES = 5 * 1024**3
+
+
+class S3Channel(ChunkedChannel):
+    name = "s3"
+
+    def __init__(self, bucket: str, prefix: str, client: Any, item_limit_bytes: int = S3_PUT_LIMIT_BYTES) -> None:
+        super().__init__()
+        self.bucket, self.prefix, self.client = bucket, prefix.rstrip("/"), client
+        self.item_limit_bytes = item_limit_bytes
+
+    def _put_item(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
+        self.usage.add(puts=1, bytes_written=len(data))
+
+    def _get_item(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            data = self.client.get_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}")["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                self.usage.add(gets=1)
+                return None
+            raise
+        self.usage.add(gets=1, bytes_read=len(data))
+        return data

@@ -1,0 +1,90 @@
+"""The gradient channels against real servers: S3 and DynamoDB on moto's server (which enforces DynamoDB's item
+limit), Memcached on a real memcached. Values larger than an item are split and joined; usage is counted."""
+
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+
+from advisor import aws as aws_api
+from advisor.workloads.serverless_training.channels.dynamodb import DynamoDBChannel
+from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
+from advisor.workloads.serverless_training.channels.s3 import S3Channel
+from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
+from tests.memcached import memcached_server  # noqa: F401  (fixture)
+
+GRADIENT = os.urandom(1_300_000)  # a 1.3 MB gradient: over DynamoDB's 400 KB and memcached's 1 MB items
+
+
+@pytest.fixture()
+def dynamodb(aws):  # noqa: F811
+    client = aws_api.client("dynamodb")
+    client.create_table(TableName="grads", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                        BillingMode="PAY_PER_REQUEST")
+    return client
+
+
+@pytest.fixture()
+def s3(aws):  # noqa: F811
+    client = aws_api.client("s3")
+    client.create_bucket(Bucket="grads")
+    return client
+
+
+@pytest.fixture()
+def memcache(memcached_server):  # noqa: F811
+    from pymemcache.client.base import PooledClient
+
+    client = PooledClient(memcached_server, connect_timeout=2, timeout=5, max_pool_size=8)  # thread-safe
+    client.flush_all()
+    return client
+
+
+def test_dynamodb_enforces_its_item_limit_and_the_channel_stays_under_it(dynamodb):
+    with pytest.raises(ClientError) as err:  # the server refuses one item over 400 KB
+        dynamodb.put_item(TableName="grads", Item={"k": {"S": "too-big"}, "v": {"B": b"x" * 420_000}})
+    assert "size" in str(err.value).lower()
+    channel = DynamoDBChannel("grads", dynamodb)
+    channel.put("run1/step3/worker0", GRADIENT)
+    assert channel.get("run1/step3/worker0") == GRADIENT
+    usage = channel.usage.snapshot()
+    assert usage["puts"] == 4  # 1.3 MB in parts of at most 380 KB
+    assert usage["write_units"] >= 1_300_000 // 1024
+    assert channel.get("missing") is None
+
+
+def test_s3_round_trip_and_requests_counted(s3):
+    channel = S3Channel("grads", "run1", s3)
+    channel.put("step1/w0", GRADIENT)
+    assert channel.get("step1/w0") == GRADIENT
+    assert channel.usage.snapshot()["puts"] == 1 and channel.get("step1/nothing") is None
+
+
+def test_memcached_refuses_a_full_mebibyte_and_the_channel_splits(memcache, memcached_server):  # noqa: F811
+    from pymemcache.client.base import Client
+    from pymemcache.exceptions import MemcacheServerError
+
+    with pytest.raises(MemcacheServerError):  # the server's default -I 1m: an item of exactly 1 MiB is too large
+        Client(memcached_server, timeout=5).set("raw", b"x" * (1024 * 1024), noreply=False)
+    channel = MemcachedChannel(memcache)
+    channel.put("run1/step1/w0", GRADIENT)
+    assert channel.get("run1/step1/w0") == GRADIENT
+    assert channel.usage.snapshot()["puts"] == 2
+
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_many_segments_in_parallel(memcache, dynamodb, parallel):
+    segments = {f"run1/step2/seg{k}": os.urandom(50_000 + k) for k in range(12)}
+    for channel in (MemcachedChannel(memcache), DynamoDBChannel("grads", dynamodb)):
+        channel.put_many(segments, parallel=parallel)
+        assert channel.get_many(list(segments), parallel=parallel) == segments
+
+
+def test_a_value_whose_later_parts_are_not_written_yet_reads_as_absent(memcache):
+    from advisor.workloads.serverless_training.channels.base import split
+
+    channel = MemcachedChannel(memcache)
+    first = split(GRADIENT, channel.item_limit_bytes)[0]
+    memcache.set("half", first)  # a writer that has written only its first part
+    assert channel.get("half") is None
