@@ -1,0 +1,75 @@
+"""Scatter-reduce through a channel: how data-parallel workers average their gradients without talking directly.
+
+Each of W workers splits its flat gradient into S segments and writes them all; segment j is owned by worker
+j mod W, which waits for every worker's copy of it, averages them and writes the aggregate; every worker then
+reads all S aggregates. Keys carry the run and the step, so a slow or retried worker never mixes steps, and a
+retried write of the same step writes the same bytes. Segments can be compressed to float16 on the wire.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from advisor.workloads.serverless_training.channels.base import Channel
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    segments: int | None = None  # None: one per worker (the fewest that spread the aggregation)
+    parallel: int = 1  # concurrent requests per worker
+    compress: str = "none"  # none | float16
+    poll_s: float = 0.005
+    timeout_s: float = 120.0
+
+
+def _encode(values: np.ndarray, compress: str) -> bytes:
+    return values.astype(np.float16 if compress == "float16" else np.float32).tobytes()
+
+
+def _decode(data: bytes, compress: str) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.float16 if compress == "float16" else np.float32).astype(np.float32)
+
+
+def segment_bounds(size: int, segments: int) -> list[tuple[int, int]]:
+    step = math.ceil(size / segments)
+    return [(k * step, min(size, (k + 1) * step)) for k in range(segments) if k * step < size]
+
+
+def _wait_all(channel: Channel, keys: list[str], options: SyncOptions) -> dict[str, bytes]:
+    """Read KEYS until every one is there (other workers may still be writing), or time out."""
+    found: dict[str, bytes] = {}
+    deadline = time.monotonic() + options.timeout_s
+    while True:
+        missing = [k for k in keys if k not in found]
+        for key, value in channel.get_many(missing, parallel=options.parallel).items():
+            if value is not None:
+                found[key] = value
+        if len(found) == len(keys):
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(keys) - len(found)} of {len(keys)} segments never arrived, e.g. "
+                               f"{[k for k in keys if k not in found][0]}")
+        time.sleep(options.poll_s)
+
+
+def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: int, gradient: np.ndarray,
+                   options: SyncOptions = SyncOptions()) -> np.ndarray:
+    """The average of all WORKERS' gradients for STEP, as every worker sees it."""
+    flat = np.asarray(gradient, dtype=np.float32).reshape(-1)
+    bounds = segment_bounds(flat.size, options.segments or workers)
+    prefix = f"{run}/step{step}"
+    channel.put_many({f"{prefix}/grad/{j}/w{worker}": _encode(flat[a:b], options.compress)
+                      for j, (a, b) in enumerate(bounds)}, parallel=options.parallel)
+    owned = [j for j in range(len(bounds)) if j % workers == worker]
+    aggregates = {}
+    for j in owned:
+        copies = _wait_all(channel, [f"{prefix}/grad/{j}/w{w}" for w in range(workers)], options)
+        total = sum(_decode(copies[f"{prefix}/grad/{j}/w{w}"], options.compress) for w in range(workers))
+        aggregates[f"{prefix}/agg/{j}"] = _encode(total / workers, options.compress)
+    channel.put_many(aggregates, parallel=options.parallel)
+    merged = _wait_all(channel, [f"{prefix}/agg/{j}" for j in range(len(bounds))], options)
+    return np.concatenate([_decode(merged[f"{prefix}/agg/{j}"], options.compress) for j in range(len(bounds))])

@@ -1,0 +1,65 @@
+"""Scatter-reduce through a real memcached: every worker ends with the same average, steps never mix."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
+from advisor.workloads.serverless_training.sync import SyncOptions, scatter_reduce, segment_bounds
+from tests.memcached import memcached_server  # noqa: F401  (fixture)
+
+
+@pytest.fixture()
+def channel(memcached_server):  # noqa: F811
+    from pymemcache.client.base import PooledClient
+
+    client = PooledClient(memcached_server, timeout=5, max_pool_size=16)
+    client.flush_all()
+    return MemcachedChannel(client)
+
+
+def _run(channel, gradients, step, options):
+    results = [None] * len(gradients)
+
+    def worker(w):
+        results[w] = scatter_reduce(channel, "run", step, w, len(gradients), gradients[w], options)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(len(gradients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.parametrize("options", [SyncOptions(), SyncOptions(segments=9, parallel=4),
+                                     SyncOptions(segments=4, compress="float16")])
+def test_every_worker_gets_the_average(channel, options):
+    rng = np.random.default_rng(0)
+    gradients = [rng.normal(size=300_000).astype(np.float32) for _ in range(4)]  # 1.2 MB each: split by the channel
+    results = _run(channel, gradients, step=1, options=options)
+    expected = np.mean(gradients, axis=0)
+    tolerance = 2e-3 if options.compress == "float16" else 1e-6
+    for r in results:
+        assert r.shape == expected.shape and np.allclose(r, expected, atol=tolerance)
+        assert np.array_equal(r, results[0])  # identical on every worker: the models stay in step
+
+
+def test_steps_never_mix(channel):
+    rng = np.random.default_rng(1)
+    step1 = [rng.normal(size=1000).astype(np.float32) for _ in range(2)]
+    step2 = [rng.normal(size=1000).astype(np.float32) for _ in range(2)]
+    _run(channel, step1, 1, SyncOptions())
+    second = _run(channel, step2, 2, SyncOptions())
+    assert np.allclose(second[0], np.mean(step2, axis=0), atol=1e-6)
+
+
+def test_a_missing_worker_times_out_instead_of_hanging(channel):
+    with pytest.raises(TimeoutError):
+        scatter_reduce(channel, "run", 7, 0, 2, np.ones(100, dtype=np.float32), SyncOptions(timeout_s=0.3))
+
+
+def test_segments_cover_the_vector():
+    assert segment_bounds(10, 3) == [(0, 4), (4, 8), (8, 10)]
+    assert segment_bounds(5, 8) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
