@@ -1,0 +1,142 @@
+"""A data-parallel training worker: the same code runs as a Lambda handler and as a local worker process.
+
+Each step the worker computes the gradient of its shard's batch, averages it with the other workers' through the
+channel (scatter-reduce), and applies the average with its optimizer, so all workers hold identical weights. When
+its time budget runs out it checkpoints weights, optimizer state and the next step, and returns "continue": on
+Lambda the handler re-invokes itself before the 15-minute limit; the resumed run is exactly the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from advisor.workloads import WorkloadSpec
+from advisor.workloads.serverless_training.sync import SyncOptions, scatter_reduce
+
+LAMBDA_LIMIT_S = 900
+MARGIN_S = 60  # time kept to write the checkpoint and re-invoke
+
+
+@dataclass
+class RunConfig:
+    run: str
+    worker: int
+    workers: int
+    steps: int
+    spec: WorkloadSpec
+    sync: SyncOptions = field(default_factory=SyncOptions)
+    learning_rate: float = 1e-3
+
+
+class Checkpoints:
+    """Checkpoints in S3: weights, optimizer state and the next step, one object per worker."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str) -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix.rstrip("/")
+
+    def key(self, run: str, worker: int) -> str:
+        return f"{self.prefix}/{run}/checkpoint-w{worker}.npz"
+
+    def save(self, run: str, worker: int, step: int, weights: list[np.ndarray], optimizer: list[np.ndarray]) -> None:
+        buf = io.BytesIO()
+        arrays = {f"w{k}": w for k, w in enumerate(weights)} | {f"o{k}": o for k, o in enumerate(optimizer)}
+        np.savez(buf, step=np.array(step), **arrays)
+        self.client.put_object(Bucket=self.bucket, Key=self.key(run, worker), Body=buf.getvalue())
+
+    def load(self, run: str, worker: int) -> tuple[int, list[np.ndarray], list[np.ndarray]] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self.key(run, worker))["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        data = np.load(io.BytesIO(body))
+        weights = [data[f"w{k}"] for k in range(sum(1 for n in data.files if n.startswith("w")))]
+        optimizer = [data[f"o{k}"] for k in range(sum(1 for n in data.files if n.startswith("o")))]
+        return int(data["step"]), weights, optimizer
+
+
+def shard_batch(spec: WorkloadSpec, worker: int, workers: int, step: int) -> tuple[np.ndarray, ...]:
+    """Worker's batch for STEP: deterministic, different for every (step, worker), the same after a resume."""
+    from advisor.workloads.recommender import synthetic_interactions
+
+    return synthetic_interactions(spec, spec.batch_size, seed=spec.seed * 1_000_003 + step * workers + worker)
+
+
+def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: float,
+          clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """Train from the checkpoint (or the start) until done or out of budget; return what happened."""
+    from advisor.workloads.recommender import _quiet_tensorflow, build_model
+
+    tf = _quiet_tensorflow()
+    tf.config.experimental.enable_op_determinism()
+    model = build_model(cfg.spec)
+    optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
+    variables = model.trainable_variables
+    optimizer.build(variables)
+    for v, w in zip(variables, initial_weights(cfg.spec, [tuple(v.shape) for v in variables])):
+        v.assign(w)  # every worker starts identical, whatever its process or thread did before
+    start = 0
+    saved = checkpoints.load(cfg.run, cfg.worker)
+    if saved is not None:
+        start, weights, opt_state = saved
+        for v, w in zip(variables, weights):
+            v.assign(w)
+        for v, o in zip(optimizer.variables, opt_state):
+            v.assign(o)
+    loss_fn = tf.keras.losses.BinaryCrossentropy()
+    began = clock()
+    losses = []
+    for step in range(start, cfg.steps):
+        if clock() - began > budget_s:
+            checkpoints.save(cfg.run, cfg.worker, step, [v.numpy() for v in variables],
+                             [v.numpy() for v in optimizer.variables])
+            return {"status": "continue", "next_step": step, "losses": losses}
+        users, items, liked = shard_batch(cfg.spec, cfg.worker, cfg.workers, step)
+        with tf.GradientTape() as tape:
+            predicted = model({"user": users, "item": items}, training=True)
+            loss = loss_fn(liked.reshape(-1, 1), predicted)
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        flat = np.concatenate([g.numpy().reshape(-1) for g in grads])
+        averaged = scatter_reduce(channel, cfg.run, step, cfg.worker, cfg.workers, flat, cfg.sync)
+        offset, shaped = 0, []
+        for g in grads:
+            size = int(np.prod(g.shape))
+            shaped.append(tf.constant(averaged[offset:offset + size].reshape(g.shape)))
+            offset += size
+        optimizer.apply_gradients(zip(shaped, variables))
+        losses.append(float(loss))
+    checkpoints.save(cfg.run, cfg.worker, cfg.steps, [v.numpy() for v in variables],
+                     [v.numpy() for v in optimizer.variables])
+    return {"status": "done", "next_step": cfg.steps, "losses": losses}
+
+
+def initial_weights(spec: WorkloadSpec, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Glorot-uniform matrices and zero biases from a generator seeded by the spec alone."""
+    rng = np.random.default_rng(spec.seed + 104_729)
+    out = []
+    for shape in shapes:
+        if len(shape) < 2:
+            out.append(np.zeros(shape, dtype=np.float32))
+            continue
+        limit = np.sqrt(6.0 / (shape[0] + shape[-1]))
+        out.append(rng.uniform(-limit, limit, size=shape).astype(np.float32))
+    return out
+
+
+def gradient_bytes(spec: WorkloadSpec) -> int:
+    """Size of one worker's flat float32 gradient: what every step exchanges."""
+    params = spec.users * spec.embedding_dim + spec.items * spec.embedding_dim
+    width = 3 * spec.embedding_dim
+    for hidden in spec.hidden:
+        params += width * hidden + hidden
+        width = hidden
+    params += width + 1
+    return 4 * params
