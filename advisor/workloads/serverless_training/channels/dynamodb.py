@@ -24,9 +24,11 @@ def _units(size: int, unit: int) -> int:
 class DynamoDBChannel(ChunkedChannel):
     name = "dynamodb"
 
-    def __init__(self, table: str, client: Any, part_bytes: int = PART_BYTES, max_retries: int = 8) -> None:
+    def __init__(self, table: str, client: Any, part_bytes: int = PART_BYTES, max_retries: int = 8,
+                 batched: bool = True) -> None:
         super().__init__()
         self.table, self.client, self.item_limit_bytes, self.max_retries = table, client, part_bytes, max_retries
+        self.batched = batched  # False: one request per part (the naive baseline)
 
     def _put_item(self, key: str, data: bytes) -> None:
         self.client.put_item(TableName=self.table, Item={"k": {"S": key}, "v": {"B": data}})
@@ -40,6 +42,8 @@ class DynamoDBChannel(ChunkedChannel):
 
     def put(self, key: str, value: bytes) -> None:
         """All parts in batches of at most 25 items and 16 MB, unprocessed items retried with backoff."""
+        if not self.batched:
+            return super().put(key, value)
         requests = [{"PutRequest": {"Item": {"k": {"S": part_key(key, i)}, "v": {"B": part}}}}
                     for i, part in enumerate(split(value, self.item_limit_bytes))]
         batch: list[dict] = []
@@ -71,6 +75,8 @@ class DynamoDBChannel(ChunkedChannel):
         raise RuntimeError(f"DynamoDB left {len(pending)} items unprocessed after {self.max_retries} retries")
 
     def get(self, key: str) -> bytes | None:
+        if not self.batched:
+            return super().get(key)
         first = self._get_item(key)
         if first is None:
             return None
