@@ -71,3 +71,40 @@ def test_gradient_size_by_hand():
 
     # tiny: embeddings 100x8 + 200x8, dense 24->16 (+16 biases), output 16->1 (+1): 2,817 float32 parameters
     assert gradient_bytes(builtin("ncf-recommender-tiny")) == 4 * (800 + 1600 + 24 * 16 + 16 + 16 + 1)
+
+
+class FakeContext:
+    """Lambda's context object: the function's ARN and the time left in this invocation."""
+
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:trainer"
+
+    def __init__(self, remaining_ms):
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self):
+        return self.remaining_ms
+
+
+@pytest.mark.tf
+@pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
+def test_the_lambda_handler_checkpoints_reinvokes_itself_and_resumes(aws, memcached_server):  # noqa: F811
+    import json
+
+    from botocore.stub import Stubber
+
+    from advisor.workloads.serverless_training.handler import run_invocation
+    from advisor.workloads.serverless_training.worker import MARGIN_S
+
+    aws_api.client("s3").create_bucket(Bucket="ckpt")
+    event = {"run": "lam", "worker": 0, "workers": 1, "steps": 3, "spec": builtin("ncf-recommender-tiny").to_dict(),
+             "channel": {"kind": "memcached", "host": memcached_server[0], "port": memcached_server[1]},
+             "checkpoints": {"bucket": "ckpt", "prefix": "runs"}}
+    lam = aws_api.client("lambda")
+    stub = Stubber(lam)  # stands for Lambda accepting the asynchronous re-invocation
+    stub.add_response("invoke", {"StatusCode": 202}, {"FunctionName": FakeContext.invoked_function_arn,
+                                                       "InvocationType": "Event", "Payload": json.dumps(event).encode()})
+    with stub:
+        first = run_invocation(event, FakeContext(MARGIN_S * 1000), lambda_client=lam)  # no time left: checkpoint
+    assert first == {"status": "continue", "next_step": 0, "losses": [], "reinvoked": True}
+    second = run_invocation(event, FakeContext(900_000), lambda_client=lam)
+    assert second["status"] == "done" and len(second["losses"]) == 3
