@@ -15,100 +15,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import (Boolean, bindparam, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, create_engine,
-                        event, func, insert, select, update)
+from sqlalchemy import create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from advisor.domain import Config, Measurement, Profile
+from advisor.schema import (MIGRATIONS, SCHEMA_VERSION, RECOMMENDATION_EXISTS, PROFILES_VERSION_QUERY, deployments, jobs,
+                            measurements, meta, metadata, models, profiles, recommendations, workloads)
 from advisor.errors import NotFound, StoreUnavailable
-
-SCHEMA_VERSION = 1
-metadata = MetaData()
-
-meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
-workloads = Table(
-    "workloads", metadata,
-    Column("id", String(128), primary_key=True),
-    Column("kind", String(16), nullable=False),  # inference | training
-    Column("description", Text, nullable=False, default=""),
-    Column("params", Text, nullable=False, default="{}"),
-    Column("created_at", Float, nullable=False),
-)
-profiles = Table(
-    "profiles", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("workload_id", String(128), ForeignKey("workloads.id"), nullable=False, index=True),
-    Column("config_key", String(128), nullable=False),
-    Column("config", Text, nullable=False),
-    Column("method", String(64), nullable=False),
-    Column("summary", Text, nullable=False),
-    Column("feasible", Boolean, nullable=False),
-    Column("note", Text, nullable=False, default=""),
-    Column("created_at", Float, nullable=False),
-)
-measurements = Table(
-    "measurements", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("profile_id", Integer, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("duration_ms", Float, nullable=False),
-    Column("billed_duration_ms", Float),
-    Column("init_duration_ms", Float),
-    Column("max_memory_used_mb", Float),
-    Column("cold", Boolean, nullable=False, default=False),
-    Column("failed", Boolean, nullable=False, default=False),
-    Column("concurrency", Integer),
-    Column("rps", Float),
-)
-models = Table(
-    "models", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("workload_id", String(128), ForeignKey("workloads.id"), nullable=False, index=True),
-    Column("profiles_version", String(64), nullable=False),
-    Column("params", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-recommendations = Table(
-    "recommendations", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("workload_id", String(128), ForeignKey("workloads.id"), nullable=False, index=True),
-    Column("request", Text, nullable=False),
-    Column("response", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-deployments = Table(
-    "deployments", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("recommendation_id", String(64), ForeignKey("recommendations.id"), nullable=False),
-    Column("plan", Text, nullable=False),
-    Column("status", String(32), nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
-jobs = Table(
-    "jobs", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("kind", String(32), nullable=False),
-    Column("status", String(16), nullable=False),  # queued, running, succeeded, failed
-    Column("progress", Float, nullable=False, default=0.0),
-    Column("message", Text, nullable=False, default=""),
-    Column("request", Text, nullable=False, default="{}"),
-    Column("result", Text),
-    Column("error", Text),
-    Column("created_at", Float, nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
-
-# Built once: the hot path of POST /recommend runs these on every request.
-_VERSION_QUERY = (select(func.count(profiles.c.id), func.max(profiles.c.id),
-                         select(func.count()).where(workloads.c.id == bindparam("w")).scalar_subquery())
-                  .where(profiles.c.workload_id == bindparam("w")))
-_RECOMMENDATION_EXISTS = select(recommendations.c.id).where(recommendations.c.id == bindparam("id"))
-
-# Each entry upgrades the schema from version N-1 to N. Version 1 is the tables above, made by create_all.
-MIGRATIONS: dict[int, list[str]] = {}
-
 
 def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
     text = str(getattr(exc, "orig", exc)).lower()
@@ -319,7 +234,7 @@ class Store:
             if hit is not None and now - hit[1] <= max_age_s:
                 return hit[0]
         with self._read() as conn:
-            count, last, known = conn.execute(_VERSION_QUERY, {"w": workload_id}).one()
+            count, last, known = conn.execute(PROFILES_VERSION_QUERY, {"w": workload_id}).one()
         version = f"{count}:{last or 0}" if known else None
         self._versions[workload_id] = (version, now)
         return version
@@ -342,7 +257,7 @@ class Store:
     def save_recommendation(self, rec_id: str, workload_id: str, request: dict[str, Any],
                             response: dict[str, Any] | str) -> None:
         with self._tx() as conn:
-            if conn.execute(_RECOMMENDATION_EXISTS, {"id": rec_id}).first():
+            if conn.execute(RECOMMENDATION_EXISTS, {"id": rec_id}).first():
                 return  # same inputs, same id, same answer: nothing to write
             conn.execute(insert(recommendations).values(id=rec_id, workload_id=workload_id,
                                                         request=json.dumps(request),

@@ -18,7 +18,7 @@ from typing import Any
 from advisor.aws import client, translated
 from advisor.domain import Config, Measurement, Profile
 from advisor.lambda_report import find_report
-from advisor.stats import latency_summary
+from advisor.stats import invocation_summary
 
 TRIAL_TAG, WORKLOAD_TAG = "advisor:trial", "advisor:workload"
 
@@ -164,18 +164,6 @@ class LambdaTrials:
         return profile
 
     def _profile(self, config: Config, measurements: list[Measurement], reason: str | None) -> Profile:
-        warm = [m.duration_ms for m in measurements if not m.cold and not m.failed]
-        summary: dict[str, Any] = latency_summary(warm)
-        cold = [m for m in measurements if m.cold and not m.failed]
-        if cold:
-            summary["cold_start_ms"] = sum((m.init_duration_ms or 0.0) + m.duration_ms for m in cold) / len(cold)
-            summary["cold_samples"] = float(len(cold))
-        peaks = [m.max_memory_used_mb for m in measurements if m.max_memory_used_mb]
-        if peaks:
-            summary["max_memory_used_mb"] = max(peaks)
-        billed = [m.billed_duration_ms for m in measurements if m.billed_duration_ms and not m.cold]
-        if billed:
-            summary["billed_mean_ms"] = sum(billed) / len(billed)
-        summary["errors"] = float(sum(1 for m in measurements if m.failed))
+        summary = invocation_summary(measurements)
         return Profile(self.workload, config, self.method, summary, tuple(measurements), feasible=reason is None,
                        note=reason or "")

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from advisor import catalog
 from advisor.domain import MEMORY_PLATFORMS, PLATFORMS, Config, Measurement, Profile
 from advisor.errors import AdvisorError, BadInput
-from advisor.stats import latency_summary
+from advisor.stats import invocation_summary
 
 REQUIRED_COLUMNS = ("workload", "platform", "duration_ms")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
@@ -125,26 +125,12 @@ def read_csv(text: str, source: str = "the file") -> list[Row]:
 def summarise(workload: str, config: Config, rows: list[Row], method: str = "import:csv") -> Profile:
     """One profile per (workload, config): warm percentiles, cold starts apart, failures make it infeasible."""
     ms = [r.measurement for r in rows]
-    warm = [m.duration_ms for m in ms if not m.cold and not m.failed]
-    cold = [m for m in ms if m.cold and not m.failed]
-    ok = [m.duration_ms for m in ms if not m.failed]
     failed = sum(1 for m in ms if m.failed)
-    summary: dict[str, Any] = latency_summary(warm or ok)
-    summary["duration_ms"] = sum(ok) / len(ok) if ok else math.nan
-    summary["errors"] = float(failed)
-    if cold:
-        summary["cold_start_ms"] = sum((m.init_duration_ms or 0.0) + m.duration_ms for m in cold) / len(cold)
-        summary["cold_samples"] = float(len(cold))
-    peaks = [m.max_memory_used_mb for m in ms if m.max_memory_used_mb]
-    if peaks:
-        summary["max_memory_used_mb"] = max(peaks)
-    billed = [m.billed_duration_ms for m in ms if m.billed_duration_ms and not m.cold and not m.failed]
-    if billed:
-        summary["billed_mean_ms"] = sum(billed) / len(billed)
+    summary: dict[str, Any] = invocation_summary(ms)
     for row in rows:
         summary.update(row.overrides)
         summary.update({f"feature_{k}": v for k, v in row.features.items()})
-    if "capacity_rps" in summary and "load_curve" not in summary and warm:
+    if "capacity_rps" in summary and "load_curve" not in summary and summary["samples"]:
         # one measured load point (e.g. Inference Recommender's maximum): [rps, p50, p95, p99, errors]
         summary["load_curve"] = [[summary["capacity_rps"], summary["p50_ms"], summary["p95_ms"], summary["p99_ms"], 0.0]]
     note = f"{failed} of {len(ms)} runs failed" if failed else ""

@@ -1,0 +1,177 @@
+"""Commands that measure and decide: workloads, profile, profiles import, recommend."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from advisor.cli import ProgressBar, _emit_json, handles_errors, json_option, main
+
+
+@main.command()
+@json_option
+@handles_errors
+def workloads(as_json: bool) -> None:
+    """List the workloads and how many profiles each has."""
+    from advisor import service
+
+    rows = service.list_workloads()
+    if as_json:
+        _emit_json(rows)
+        return
+    click.echo(f"{'WORKLOAD':<28} {'KIND':<10} {'PROFILES':>8}  DESCRIPTION")
+    for r in rows:
+        click.echo(f"{r['id']:<28} {r['kind']:<10} {r['profiles']:>8}  {r['description']}")
+
+
+@main.command()
+@click.option("--workload", required=True, help="Workload id (see `advisor workloads`).")
+@click.option("--backend", default=None, help="Where trials run: local (emulated here) or aws (Lambda); default $ADVISOR_BACKEND.")
+@click.option("--platform", default=None, help="Comma-separated platforms, e.g. lambda,sagemaker-realtime.")
+@click.option("--strategy", default="grid", show_default=True, type=click.Choice(["grid", "adaptive"]),
+              help="grid: the configs given or the default grid; adaptive: only the Lambda sizes expected to lower "
+                   "the cost under --sla, at most --max-trials.")
+@click.option("--sla", default=None, help="With --strategy adaptive: the SLA to profile for, e.g. 'p95<=50ms'.")
+@click.option("--rps", type=float, default=None, help="With --strategy adaptive: the throughput of the SLA.")
+@click.option("--max-trials", type=int, default=None, help="Profile at most this many configs.")
+@click.option("--max-usd", type=float, default=None,
+              help="Refuse to start when the trials' estimated cloud cost is higher (local trials cost $0).")
+@click.option("--config", "configs", multiple=True,
+              help="A config to profile instead of the grid: lambda:1024, lambda:1024:arm64 or sagemaker-realtime:ml.c5.large.")
+@click.option("--concurrency", type=int, default=None,
+              help="With --backend aws: also invoke each Lambda config N at once and count the cold starts.")
+@click.option("--latency-target", "latency_target_ms", type=float, default=250.0, show_default=True,
+              help="p95 bound in ms at which an instance's capacity (rps) is measured.")
+@json_option
+@handles_errors
+def profile(workload: str, backend: str | None, platform: str | None, strategy: str, sla: str | None,
+            rps: float | None, max_trials: int | None, max_usd: float | None, configs: tuple[str, ...],
+            concurrency: int | None, latency_target_ms: float, as_json: bool) -> None:
+    """Measure a workload on a grid of configs (the local backend emulates them on this machine)."""
+    from advisor import service
+
+    body: dict[str, Any] = {"workload": workload, "backend": backend, "platform": platform, "strategy": strategy,
+                            "max_trials": max_trials, "latency_target_ms": latency_target_ms, "sla": sla, "rps": rps,
+                            "max_usd": max_usd, "concurrency": concurrency}
+    body = {k: v for k, v in body.items() if v is not None}
+    if configs:
+        body["configs"] = [_parse_config(c) for c in configs]
+    from advisor.signals import terminate_as_interrupt
+
+    if (backend or "") == "aws" and not as_json:
+        plan = service.estimate(body)
+        click.echo(f"{len(plan['configs'])} trials on AWS, costing at most ${plan['max_usd']:.4f} (each Lambda "
+                   "invocation at its timeout, each endpoint for 45 minutes)", err=True)
+    with terminate_as_interrupt():  # SIGTERM tears the trial down like Ctrl-C does
+        result = service.profile(body, ProgressBar(sys.stderr.isatty() and not as_json))
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(f"{'CONFIG':<40} {'METHOD':<26} {'p50':>9} {'p95':>9} {'p99':>9} {'COLD START':>11} {'CAPACITY':>12}")
+    for p in result["profiles"]:
+        s = p["summary"]
+        if not p["feasible"]:
+            click.echo(f"{p['key']:<40} {p['method']:<26} infeasible: {p['note']}")
+            continue
+        cap = f"{s['capacity_rps']:.1f} rps" if "capacity_rps" in s else "-"
+        click.echo(f"{p['key']:<40} {p['method']:<26} {s['p50_ms']:>6.1f} ms {s['p95_ms']:>6.1f} ms "
+                   f"{s['p99_ms']:>6.1f} ms {s['cold_start_ms'] / 1000:>9.2f} s {cap:>12}")
+    if result.get("strategy") == "adaptive":
+        click.echo(f"adaptive for {result['sla']}: {len(result['profiles'])} trials; stopped: "
+                   f"{result['stopped_because']}")
+        click.echo(f"({len(result['skipped'])} configs not emulable here were not considered)")
+        return
+    for s in result["skipped"]:
+        click.echo(f"skipped {s['config']}: {s['reason']}")
+
+
+def _parse_config(text: str) -> dict[str, Any]:
+    from advisor.errors import BadInput
+
+    parts = text.split(":")
+    if len(parts) < 2:
+        raise BadInput(f"cannot parse config {text!r}", hint="e.g. lambda:1024, lambda:1024:arm64, "
+                       "sagemaker-realtime:ml.c5.large", fields={"config": "unparseable"})
+    if parts[0] in ("lambda", "sagemaker-serverless", "lambda-training"):
+        try:
+            memory = int(parts[1])
+        except ValueError:
+            raise BadInput(f"memory in {text!r} is not a whole number of MB", hint="e.g. lambda:1024",
+                           fields={"config": "bad memory"}) from None
+        return {"platform": parts[0], "memory_mb": memory, "architecture": parts[2] if len(parts) > 2 else "x86_64"}
+    return {"platform": parts[0], "instance_type": parts[1], "instance_count": int(parts[2]) if len(parts) > 2 else 1}
+
+
+@main.command()
+@click.option("--workload", required=True, help="Workload id.")
+@click.option("--sla", required=True, help="e.g. 'p95<=250ms' (percentile 50..99.9, unit ms, s, m or h).")
+@click.option("--rps", type=float, default=None, help="Throughput the SLA must hold at, in requests/s (default 1).")
+@click.option("--platform", default=None, help="Comma-separated platforms to consider (default: all inference).")
+@click.option("--confidence", type=float, default=None, help="Probability of meeting the SLA (default 0.9).")
+@click.option("--max-trials", type=int, default=None, help="With --measurements: profile at most N configs.")
+@click.option("--measurements", type=click.Path(), default=None,
+              help="Replay trials from this measurements CSV (nothing is stored); other workloads in it are history.")
+@click.option("--seed", type=int, default=None, help="Seed for any random choice.")
+@click.option("--all", "show_all", is_flag=True, help="List every rejected config instead of grouping by reason.")
+@json_option
+@handles_errors
+def recommend(workload: str, sla: str, rps: float | None, platform: str | None, confidence: float | None,
+              max_trials: int | None, measurements: str | None, seed: int | None, show_all: bool,
+              as_json: bool) -> None:
+    """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
+    from advisor import service
+    from advisor.errors import BadInput
+
+    body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence,
+            "max_trials": max_trials, "seed": seed}
+    body = {k: v for k, v in body.items() if v is not None}
+    if measurements:
+        from pathlib import Path
+
+        from profilers.importers import read_text
+
+        answer = service.recommend_from_measurements(body, read_text(measurements), Path(measurements).name)
+    else:
+        if max_trials is not None:
+            raise BadInput("--max-trials applies to --measurements (replayed trials)",
+                           hint="for live trials use `advisor profile --max-trials`", fields={"max_trials": "unused"})
+        answer = service.recommend(body)
+    if as_json:
+        _emit_json(answer)
+        return
+    from advisor.render import recommendation_text
+
+    click.echo(recommendation_text(answer, show_all))
+
+
+@main.group()
+def profiles() -> None:
+    """Profiles measured elsewhere: import them."""
+
+
+@profiles.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", "csv", "cloudwatch", "power-tuning", "inference-recommender"]),
+              help="The file's format; auto detects it from the content.")
+@click.option("--workload", default=None, help="Workload id (formats that do not name one: all but csv).")
+@click.option("--architecture", default="x86_64", show_default=True, type=click.Choice(["x86_64", "arm64"]),
+              help="Lambda architecture of CloudWatch or Power Tuning data.")
+@json_option
+@handles_errors
+def profiles_import(file: str, fmt: str, workload: str | None, architecture: str, as_json: bool) -> None:
+    """Import measurements: a measurements CSV v1, CloudWatch Logs REPORT lines (text or JSON format), Lambda
+    Power Tuning output or a DescribeInferenceRecommendationsJob response. All of it, or nothing."""
+    from pathlib import Path
+
+    from advisor import service
+    from profilers.importers import read_text
+
+    result = service.import_profiles(read_text(file), Path(file).name, fmt, workload, architecture)
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(f"Imported {result['rows']} {result['format']} records as {result['profiles']} profiles of {len(result['workloads'])} "
+               f"workloads ({result['infeasible']} infeasible configs) from {result['source']}.")

@@ -1,0 +1,55 @@
+"""Commands that serve or show: serve, prices show."""
+
+from __future__ import annotations
+
+
+import click
+
+from advisor.cli import _emit_json, handles_errors, json_option, main
+
+
+@main.group()
+def prices() -> None:
+    """Price tables: dated, sourced, with overrides and discounts from settings."""
+
+
+@prices.command("show")
+@click.option("--region", default=None, help="Region (default: $ADVISOR_REGION).")
+@json_option
+@handles_errors
+def prices_show(region: str | None, as_json: bool) -> None:
+    """Print the price table in use, with its date and sources."""
+    from advisor import service
+
+    data = service.prices_show(region)
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"Prices for {data['region']} as of {data['as_of']} (USD, on-demand)")
+    if data["note"]:
+        click.echo(f"  {data['note']}")
+    click.echo(f"  {'KEY':<36} {'PRICE':>14}  {'UNIT':<44} {'CONFIDENCE':<10} SOURCE")
+    for key, p in data["prices"].items():
+        shown = f"{p['effective_usd']:.10g}"
+        if p["discount"]:
+            shown += f" (-{p['discount']:.0%})"
+        click.echo(f"  {key:<36} {shown:>14}  {p['unit']:<44} {p['confidence']:<10} {p['source']}")
+    click.echo("Sources:")
+    for name, text in data["sources"].items():
+        click.echo(f"  {name}: {text}")
+    click.echo(f"Unpriced here (skipped by recommendations): {', '.join(data['unpriced_instance_types'])}")
+    click.echo(f"Regions with a table: {', '.join(data['regions'])}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, $ADVISOR_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 8080, $ADVISOR_PORT).")
+@click.option("--workers", type=int, default=None, help="WSGI worker processes (default $ADVISOR_WORKERS).")
+@click.option("--bootstrap/--no-bootstrap", default=False,
+              help="On an empty store, profile the reference workload on the small local grid first.")
+@handles_errors
+def serve(host: str | None, port: int | None, workers: int | None, bootstrap: bool) -> None:
+    """Serve the API and the web page with a production WSGI server (gunicorn)."""
+    from api.server import run
+
+    run(host=host, port=port, workers=workers, bootstrap=bootstrap)
