@@ -31,6 +31,7 @@ from advisor import prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
 from advisor.workloads.serverless_training.sync import SyncOptions, scatter_reduce  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
+from recommender.serverless_model import calibrate, exchange as predict_exchange  # noqa: E402
 
 LARGE = WorkloadSpec("ncf-large-benchmark", "training", "benchmark size", users=20_000, items=20_000,
                      embedding_dim=32, hidden=(128, 64))
@@ -112,6 +113,10 @@ def main() -> None:
         rows = {}
         for mode, options in MODES.items():
             for name, channel in channels(endpoint, addr, mode).items():
+                params = calibrate(channel)
+                channel.usage = type(channel.usage)()  # count the exchange only, not the probe
+                predicted = predict_exchange(params, args.workers, size * 4, options.segments, options.parallel,
+                                             options.compress).seconds
                 seconds = exchange(channel, args.workers, args.iterations, options, size)
                 usage = channel.usage.snapshot()
                 per = {k: v / args.iterations for k, v in usage.items()}
@@ -122,19 +127,20 @@ def main() -> None:
                         "dynamodb.read_unit")
                 else:
                     usd = seconds / 3600 * table.usd("elasticache.cache.t3.medium")  # the node, for that time
-                rows[(name, mode)] = (seconds, per, usd)
+                rows[(name, mode)] = (seconds, per, usd, predicted)
         print(f"Gradient exchange: {args.workers} workers, gradient {size * 4 / 1e6:.1f} MB (float32), "
               f"{args.iterations} iterations each, loopback servers")
-        print(f"{'channel':<10} {'mode':<10} {'s/iteration':>12} {'requests':>9} {'MB moved':>9} {'USD/iteration':>14} "
-              f"{'speed-up':>9}")
+        print(f"{'channel':<10} {'mode':<10} {'s/iteration':>12} {'predicted':>10} {'error':>7} {'requests':>9} "
+              f"{'MB moved':>9} {'USD/iteration':>14} {'speed-up':>9}")
         for name in ("s3", "dynamodb", "memcached"):
             for mode in MODES:
-                seconds, per, usd = rows[(name, mode)]
+                seconds, per, usd, predicted = rows[(name, mode)]
                 requests = per["puts"] + per["gets"]
                 moved = (per["bytes_written"] + per["bytes_read"]) / 1e6
                 speedup = rows[(name, "naive")][0] / seconds
-                print(f"{name:<10} {mode:<10} {seconds:>12.3f} {requests:>9.0f} {moved:>9.1f} {usd:>14.6f} "
-                      f"{speedup:>8.2f}x")
+                error = (predicted - seconds) / seconds
+                print(f"{name:<10} {mode:<10} {seconds:>12.3f} {predicted:>10.3f} {error:>+7.0%} {requests:>9.0f} "
+                      f"{moved:>9.1f} {usd:>14.6f} {speedup:>8.2f}x")
     finally:
         moto.stop()
         memcached.terminate()
