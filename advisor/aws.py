@@ -8,21 +8,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from advisor import settings
-from advisor.errors import AdvisorError, TrialFailed
-
-
-class PermissionDenied(AdvisorError):
-    """AWS refused an operation: the hint names the IAM permission to grant."""
-
-    status = 403
-    code = "permission_denied"
-    exit_code = 1
-
-
-class AwsUnavailable(AdvisorError):
-    status = 503
-    code = "aws_unavailable"
-    exit_code = 1
+from advisor.errors import AwsUnavailable, PermissionDenied, TrialFailed
 
 
 def client(service: str, region: str | None = None, endpoint_url: str | None = None) -> Any:

@@ -93,3 +93,17 @@ class Infeasible(TrialFailed):
     """The trial showed the config cannot serve the workload (out of memory, timeout): a result, not a failure."""
 
     code = "infeasible"
+
+
+class PermissionDenied(AdvisorError):
+    """AWS refused an operation: the hint names the IAM permission to grant."""
+
+    status = 403
+    code = "permission_denied"
+    exit_code = 1
+
+
+class AwsUnavailable(AdvisorError):
+    status = 503
+    code = "aws_unavailable"
+    exit_code = 1

@@ -11,7 +11,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from advisor import aws as aws_api
-from advisor.aws import PermissionDenied
+from advisor.errors import PermissionDenied
 from advisor.backends.aws_lambda import TRIAL_TAG, LambdaTrials, classify_failure
 from advisor.domain import Config
 from advisor.errors import TrialFailed
