@@ -54,8 +54,8 @@ def test_resumed_run_equals_uninterrupted_run(aws, memcached_server):  # noqa: F
     aws_api.client("s3").create_bucket(Bucket="ckpt")
     whole, whole_ckpt = _run("whole", 6, budget=1e9, memcached_server=memcached_server)
     assert [r["status"] for r in whole] == ["done", "done"]
-    first, _ = _run("split", 6, budget=3.5, memcached_server=memcached_server)  # stops after 3 steps
-    assert [r["status"] for r in first] == ["continue", "continue"] and first[0]["next_step"] == 3
+    first, _ = _run("split", 6, budget=3.5, memcached_server=memcached_server)  # stops after 4 steps
+    assert [r["status"] for r in first] == ["continue", "continue"] and first[0]["next_step"] == 4
     second, split_ckpt = _run("split", 6, budget=1e9, memcached_server=memcached_server)
     assert [r["status"] for r in second] == ["done", "done"]
     for (s1, w1, o1), (s2, w2, o2) in zip(whole_ckpt, split_ckpt):
@@ -104,7 +104,26 @@ def test_the_lambda_handler_checkpoints_reinvokes_itself_and_resumes(aws, memcac
     stub.add_response("invoke", {"StatusCode": 202}, {"FunctionName": FakeContext.invoked_function_arn,
                                                        "InvocationType": "Event", "Payload": json.dumps(event).encode()})
     with stub:
-        first = run_invocation(event, FakeContext(MARGIN_S * 1000), lambda_client=lam)  # no time left: checkpoint
-    assert first == {"status": "continue", "next_step": 0, "losses": [], "reinvoked": True}
+        first = run_invocation(event, FakeContext(MARGIN_S * 1000), lambda_client=lam)  # no time left: one step
+    assert first["status"] == "continue" and first["next_step"] == 1 and first["reinvoked"]
+    assert len(first["losses"]) == len(first["step_ms"]) == 1
     second = run_invocation(event, FakeContext(900_000), lambda_client=lam)
-    assert second["status"] == "done" and len(second["losses"]) == 3
+    assert second["status"] == "done" and len(second["losses"]) == 2
+
+
+@pytest.mark.tf
+@pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
+def test_local_worker_processes_train_to_identical_weights(memcached_server, tmp_path):  # noqa: F811
+    from advisor.workloads.serverless_training.local import run_local
+    from advisor.workloads.serverless_training.worker import FileCheckpoints
+
+    results = run_local("local", builtin("ncf-recommender-tiny"), workers=2, steps=4,
+                        channel={"kind": "memcached", "host": memcached_server[0], "port": memcached_server[1]},
+                        checkpoint_dir=str(tmp_path), memory_mb=1769, budget_s=0.0, max_invocations=10)
+    assert [r["invocations"] for r in results] == [4, 4]  # budget 0: one step per invocation
+    assert all(len(r["step_ms"]) == 4 and len(r["exchange_ms"]) == 4 for r in results)
+    assert all(0 < e <= s for r in results for e, s in zip(r["exchange_ms"], r["step_ms"]))
+    saved = [FileCheckpoints(str(tmp_path)).load("local", w) for w in range(2)]
+    assert saved[0][0] == saved[1][0] == 4
+    assert all(np.array_equal(a, b) for a, b in zip(saved[0][1], saved[1][1]))
+    assert results[0]["method"].startswith("local:")
