@@ -26,10 +26,11 @@ class StepClock:
         return self.now
 
 
-def _run(run, steps, budget, memcached_server, bucket="ckpt"):
+def _run(run, steps, budget, memcached_server, bucket="ckpt", overlap=False):
     from pymemcache.client.base import PooledClient
 
     from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
+    from advisor.workloads.serverless_training.sync import SyncOptions
     from advisor.workloads.serverless_training.worker import Checkpoints, RunConfig, train
 
     channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=8))
@@ -38,7 +39,7 @@ def _run(run, steps, budget, memcached_server, bucket="ckpt"):
     results = [None, None]
 
     def worker(w):
-        results[w] = train(RunConfig(run, w, 2, steps, spec), channel, checkpoints, budget, clock=StepClock())
+        results[w] = train(RunConfig(run, w, 2, steps, spec, SyncOptions(overlap=overlap)), channel, checkpoints, budget, clock=StepClock())
 
     threads = [threading.Thread(target=worker, args=(w,)) for w in range(2)]
     for t in threads:
@@ -50,13 +51,14 @@ def _run(run, steps, budget, memcached_server, bucket="ckpt"):
 
 @pytest.mark.tf
 @pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
-def test_resumed_run_equals_uninterrupted_run(aws, memcached_server):  # noqa: F811
+def test_resumed_and_overlapped_run_equals_uninterrupted_run(aws, memcached_server):  # noqa: F811
     aws_api.client("s3").create_bucket(Bucket="ckpt")
     whole, whole_ckpt = _run("whole", 6, budget=1e9, memcached_server=memcached_server)
     assert [r["status"] for r in whole] == ["done", "done"]
-    first, _ = _run("split", 6, budget=3.5, memcached_server=memcached_server)  # stops after 4 steps
+    # the split run also prepares each next batch during the exchange: neither may change the weights
+    first, _ = _run("split", 6, budget=3.5, memcached_server=memcached_server, overlap=True)  # stops after 4 steps
     assert [r["status"] for r in first] == ["continue", "continue"] and first[0]["next_step"] == 4
-    second, split_ckpt = _run("split", 6, budget=1e9, memcached_server=memcached_server)
+    second, split_ckpt = _run("split", 6, budget=1e9, memcached_server=memcached_server, overlap=True)
     assert [r["status"] for r in second] == ["done", "done"]
     for (s1, w1, o1), (s2, w2, o2) in zip(whole_ckpt, split_ckpt):
         assert s1 == s2 == 6

@@ -22,6 +22,7 @@ class SyncOptions:
     segments: int | None = None  # None: one per worker (the fewest that spread the aggregation)
     parallel: int = 1  # concurrent requests per worker
     compress: str = "none"  # none | float16
+    overlap: bool = False  # prepare the next step's batch while the exchange runs (exact: weights unaffected)
     poll_s: float = 0.005
     timeout_s: float = 120.0
 

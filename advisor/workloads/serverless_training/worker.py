@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -132,30 +133,44 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     losses: list[float] = []
     step_ms: list[float] = []
     exchange_ms: list[float] = []
-    for step in range(start, cfg.steps):
-        if step > start and clock() - began > budget_s:  # every invocation makes at least one step of progress
-            checkpoints.save(cfg.run, cfg.worker, step, [v.numpy() for v in variables],
-                             [v.numpy() for v in optimizer.variables])
-            return {"status": "continue", "next_step": step, "losses": losses, "step_ms": step_ms,
-                    "exchange_ms": exchange_ms}
-        step_began = time.perf_counter()
-        users, items, liked = shard_batch(cfg.spec, cfg.worker, cfg.workers, step)
-        with tf.GradientTape() as tape:
-            predicted = model({"user": users, "item": items}, training=True)
-            loss = loss_fn(liked.reshape(-1, 1), predicted)
-        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
-        flat = np.concatenate([g.numpy().reshape(-1) for g in grads])
-        exchange_began = time.perf_counter()
-        averaged = scatter_reduce(channel, cfg.run, step, cfg.worker, cfg.workers, flat, cfg.sync)
-        exchange_ms.append((time.perf_counter() - exchange_began) * 1000.0)
-        offset, shaped = 0, []
-        for g in grads:
-            size = int(np.prod(g.shape))
-            shaped.append(tf.constant(averaged[offset:offset + size].reshape(g.shape)))
-            offset += size
-        optimizer.apply_gradients(zip(shaped, variables))
-        losses.append(float(loss))
-        step_ms.append((time.perf_counter() - step_began) * 1000.0)
+    prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
+    upcoming: Any = None
+    try:
+        for step in range(start, cfg.steps):
+            if step > start and clock() - began > budget_s:  # every invocation makes at least one step of progress
+                checkpoints.save(cfg.run, cfg.worker, step, [v.numpy() for v in variables],
+                                 [v.numpy() for v in optimizer.variables])
+                return {"status": "continue", "next_step": step, "losses": losses, "step_ms": step_ms,
+                        "exchange_ms": exchange_ms}
+            step_began = time.perf_counter()
+            batch = upcoming.result() if upcoming is not None else shard_batch(cfg.spec, cfg.worker, cfg.workers,
+                                                                                   step)
+            upcoming = None
+            users, items, liked = batch
+            with tf.GradientTape() as tape:
+                predicted = model({"user": users, "item": items}, training=True)
+                loss = loss_fn(liked.reshape(-1, 1), predicted)
+            grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+            flat = np.concatenate([g.numpy().reshape(-1) for g in grads])
+            if prefetch is not None and step + 1 < cfg.steps:  # the next batch does not depend on these weights
+                upcoming = prefetch.submit(shard_batch, cfg.spec, cfg.worker, cfg.workers, step + 1)
+            exchange_began = time.perf_counter()
+            if cfg.workers > 1:
+                averaged = scatter_reduce(channel, cfg.run, step, cfg.worker, cfg.workers, flat, cfg.sync)
+            else:
+                averaged = flat  # a training slice: one worker has nothing to exchange
+            exchange_ms.append((time.perf_counter() - exchange_began) * 1000.0)
+            offset, shaped = 0, []
+            for g in grads:
+                size = int(np.prod(g.shape))
+                shaped.append(tf.constant(averaged[offset:offset + size].reshape(g.shape)))
+                offset += size
+            optimizer.apply_gradients(zip(shaped, variables))
+            losses.append(float(loss))
+            step_ms.append((time.perf_counter() - step_began) * 1000.0)
+    finally:
+        if prefetch is not None:
+            prefetch.shutdown(wait=True)
     checkpoints.save(cfg.run, cfg.worker, cfg.steps, [v.numpy() for v in variables],
                      [v.numpy() for v in optimizer.variables])
     return {"status": "done", "next_step": cfg.steps, "losses": losses, "step_ms": step_ms, "exchange_ms": exchange_ms}
