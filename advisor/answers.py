@@ -37,7 +37,8 @@ def cost(ev: Any) -> dict[str, Any] | None:
     c = ev.cost
     return {"usd_per_hour": _r(c.usd_per_hour), "usd_per_1k_requests": _r(c.usd_per_1k_requests),
             "usd_per_month": _r(c.usd_per_month), "usd_total": _r(c.usd_total),
-            "breakdown_usd_per_hour": {k: _r(v) for k, v in c.breakdown}}
+            ("breakdown_usd_total" if c.usd_total is not None else "breakdown_usd_per_hour"):
+                {k: _r(v) for k, v in c.breakdown}}
 
 
 def option(ev: Any, bound_metric: str) -> dict[str, Any]:

@@ -104,3 +104,14 @@ def training_on_lambda(workers: int, memory_mb: float, duration_ms: float, invoc
     return Cost(total / hours if hours else 0.0, None, total, usd_total=total,
                 breakdown=(("lambda_compute", compute), ("lambda_requests", requests),
                            ("channel_requests", channel_request_usd), ("channel_nodes", nodes)))
+
+
+def channel_usd(channel: str, puts: float, gets: float, write_units: float, read_units: float, s3_put: float,
+                s3_get: float, dynamodb_write_unit: float, dynamodb_read_unit: float) -> float:
+    """The request charges of a gradient channel: S3 per request, DynamoDB per capacity unit (1 KB written,
+    4 KB read), Memcached none (it is paid by node-hours instead)."""
+    if channel == "s3":
+        return puts * s3_put + gets * s3_get
+    if channel == "dynamodb":
+        return write_units * dynamodb_write_unit + read_units * dynamodb_read_unit
+    return 0.0

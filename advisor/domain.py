@@ -13,6 +13,7 @@ PLATFORMS = ("lambda", "sagemaker-realtime", "sagemaker-serverless", "sagemaker-
              "lambda-training", "ec2")
 INFERENCE_PLATFORMS = ("lambda", "sagemaker-realtime", "sagemaker-serverless", "ec2")
 TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training", "ec2")
+CHANNELS = ("s3", "dynamodb", "memcached")  # gradient channels of serverless training
 MEMORY_PLATFORMS = ("lambda", "sagemaker-serverless", "lambda-training")
 ARCHITECTURES = ("x86_64", "arm64")
 
@@ -24,8 +25,9 @@ class Config:
     platform: str
     memory_mb: int | None = None
     instance_type: str | None = None
-    instance_count: int = 1
+    instance_count: int = 1  # lambda-training: the number of workers
     architecture: str = "x86_64"
+    channel: str | None = None  # lambda-training: what the workers exchange gradients through
 
     def __post_init__(self) -> None:
         if self.platform not in PLATFORMS:
@@ -44,6 +46,9 @@ class Config:
         if self.instance_count < 1:
             raise BadInput("instance_count must be at least 1", hint="omit it for one instance",
                            fields={"instance_count": "must be >= 1"})
+        if self.channel is not None and (self.platform != "lambda-training" or self.channel not in CHANNELS):
+            raise BadInput(f"channel {self.channel!r} is for lambda-training only, one of " + ", ".join(CHANNELS),
+                           hint="omit channel for other platforms", fields={"channel": "invalid"})
 
     @property
     def is_memory_sized(self) -> bool:
@@ -52,6 +57,8 @@ class Config:
     @cached_property
     def key(self) -> str:
         """A stable, readable identifier, e.g. 'lambda/1024MB/arm64' or 'sagemaker-realtime/ml.c5.large x2'."""
+        if self.channel:
+            return f"{self.platform}/{self.memory_mb}MB/{self.architecture} x{self.instance_count} via {self.channel}"
         if self.is_memory_sized:
             return f"{self.platform}/{self.memory_mb}MB/{self.architecture}"
         return f"{self.platform}/{self.instance_type} x{self.instance_count}"
@@ -59,13 +66,16 @@ class Config:
     @property
     def shape(self) -> "Config":
         """The same config with one instance: what a trial measures before scaling out."""
-        if self.is_memory_sized or self.instance_count == 1:
+        if (self.is_memory_sized and not self.channel) or self.instance_count == 1:
             return self
         return Config(self.platform, self.memory_mb, self.instance_type, 1, self.architecture)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"platform": self.platform, "memory_mb": self.memory_mb, "instance_type": self.instance_type,
+        data = {"platform": self.platform, "memory_mb": self.memory_mb, "instance_type": self.instance_type,
                 "instance_count": self.instance_count, "architecture": self.architecture}
+        if self.channel:
+            data["channel"] = self.channel
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
@@ -75,7 +85,8 @@ class Config:
                        memory_mb=int(memory) if memory not in (None, "") else None,
                        instance_type=data.get("instance_type") or None,
                        instance_count=int(data.get("instance_count") or 1),
-                       architecture=str(data.get("architecture") or "x86_64"))
+                       architecture=str(data.get("architecture") or "x86_64"),
+                       channel=data.get("channel") or None)
         except KeyError as exc:
             raise BadInput(f"config needs {exc.args[0]}", hint='e.g. {"platform": "lambda", "memory_mb": 1024}',
                            fields={exc.args[0]: "required"}) from exc

@@ -44,8 +44,13 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
                   and (k == "duration_ms" if deadline else k.startswith("p"))), None)
     out.append(f"  chosen:    {chosen['key']}")
     if value is not None:
-        out.append(f"  predicted: {label} {duration(value)} ({a['basis']['confidence']:.0%} interval "
+        level = a["basis"].get("confidence")
+        out.append(f"  predicted: {label} {duration(value)} ({f'{level:.0%} ' if level else ''}interval "
                    f"{duration(lo)} to {duration(hi)})")
+        if deadline and (pred.get("how") or {}).get("duration_ms"):
+            out.append(f"             from {pred['how']['duration_ms']}")
+        for name, usd in ((a.get("cost") or {}).get("breakdown_usd_total") or {}).items():
+            out.append(f"             {name.replace('_', ' ')}: ${usd:.4f}")
     if "capacity_rps" in pred:
         low = (pred.get("capacity_rps_interval") or [pred["capacity_rps"]])[0]
         out.append(f"             capacity {pred['capacity_rps']:.1f} rps per instance (count sized at "
@@ -66,7 +71,9 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
     out.append("")
     out.append("Considered configurations:")
     money = f"{'$/RUN':>12}" if deadline else f"{'$/HOUR':>10} {'$/MONTH':>11}"
-    out.append(f"  {'':7} {'CONFIG':<38} {label + ' (upper)':>16} {money}  REASON")
+    width = max([38] + [len(o["key"]) for o in a["alternatives"] + a["rejected"]] + [len(chosen["key"])])
+    out.append(f"  {'':7} {'CONFIG':<{width}} {label + ' (upper)':>16} {money}  REASON")
+
     def how(predicted: dict[str, Any]) -> str:
         """'measured' when the SLA metric was measured rather than predicted (replayed or live trials)."""
         return "measured" if any(str(v).startswith("measured") for v in predicted.get("how", {}).values()) else ""
@@ -86,7 +93,7 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
     rows += [dict(key=r["key"], mark="", upper=r.get("upper_ms"), cost=None, reason=r["reason"],
                   month=r.get("usd_per_month")) for r in rejected]
     for row in rows:
-        out.append(f"  {row['mark']:7} {row['key']:<38} {duration(row['upper']):>16} "
+        out.append(f"  {row['mark']:7} {row['key']:<{width}} {duration(row['upper']):>16} "
                    f"{_cost_cells(row['cost'], deadline, row.get('month'))}  {row['reason']}")
     for group in collapsed:
         out.append(f"  rejected {len(group)} configs ({group[0]['key']} .. {group[-1]['key']}): {group[0]['reason']}")

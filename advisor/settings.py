@@ -67,6 +67,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEED", 0, "Seed for every random choice, so equal inputs give equal answers.", int),
     Setting("BOOTSTRAP_GRID", "lambda:512,1024,1769,2560,3538;sagemaker-realtime:ml.c5.large,ml.m5.large",
             "Configs profiled on first start with an empty store (`advisor serve --bootstrap`)."),
+    Setting("TRAINING_GRID", "lambda-training:1024,1769,3008;sagemaker-training:ml.c5.large,ml.m5.large",
+            "Configs a training workload's slices run on (`advisor profile` of a training workload)."),
+    Setting("TRAINING_CHANNELS", "",
+            "Gradient channels to probe in Lambda training slices: memcached=HOST:PORT;s3=BUCKET;dynamodb=TABLE."),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 

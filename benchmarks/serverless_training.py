@@ -1,42 +1,53 @@
-"""Gradient exchange for serverless training: naive against optimized, on each real channel.
+"""Serverless training, naive against optimized, on each real channel: the whole step, not just the exchange.
 
-W workers (threads here) average a gradient of the size of a large NCF recommender through S3 and DynamoDB (moto's
-server on loopback, which enforces DynamoDB's 400 KB item) and Memcached (a real server, default 1 MB items).
-naive: the whole gradient as one value, one aggregator, one request at a time (where the item limit forbids one
-object, the fewest items that fit, still one request at a time). optimized: 4 segments per worker spread over all
-aggregators, 8 requests in flight, float16 on the wire, DynamoDB batch writes and reads.
+4 worker processes train the NCF recommender at a size whose gradient is 5.2 MB, each under the local backend's
+CPU-share emulation of a Lambda (memory chosen so the workers' shares fit this machine's cores), exchanging
+gradients through S3 and DynamoDB (moto's server on loopback, which enforces DynamoDB's 400 KB item) and Memcached
+(a real server, default 1 MB items).
+naive: the whole gradient as one value, one aggregator, one request at a time (DynamoDB: the fewest items that fit,
+one request each). optimized: one segment per worker spread over all aggregators, 8 requests in flight, float16 on
+the wire, DynamoDB batch writes and reads, the next batch prepared during the exchange. sparse: the same, but each
+segment sent as the indices and float32 values of its non-zero entries (lossless: a batch touches few embedding
+rows), instead of float16.
 
-This measures the exchange only (no model compute); loopback servers have no network latency, so absolute times
-are lower bounds of what AWS gives, and the ratios are what carries over. Prints a table.
+The analytical model (recommender/serverless_model.py) is calibrated by one short training slice per channel: one
+worker's compute under the same CPU share and a probe of the channel from inside it. Its prediction is printed
+beside each measurement. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000 interactions.
+Loopback servers have no network latency: absolute times are what this machine gives, not what AWS gives.
 
-    python benchmarks/serverless_training.py [--workers 4] [--iterations 3]
+    python benchmarks/serverless_training.py [--workers 4] [--steps 8]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 import urllib.request
+from dataclasses import asdict
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advisor import prices  # noqa: E402
+from advisor import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
-from advisor.workloads.serverless_training.sync import SyncOptions, scatter_reduce  # noqa: E402
+from advisor.workloads.serverless_training.local import lambda_share, run_local, training_slice  # noqa: E402
+from advisor.workloads.serverless_training.sync import SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
-from recommender.serverless_model import calibrate, exchange as predict_exchange  # noqa: E402
+from recommender import serverless_model  # noqa: E402
 
 LARGE = WorkloadSpec("ncf-large-benchmark", "training", "benchmark size", users=20_000, items=20_000,
                      embedding_dim=32, hidden=(128, 64))
+EPOCH_SAMPLES = 1_000_000
 MODES = {"naive": SyncOptions(segments=1, parallel=1),
-         "optimized": SyncOptions(segments=None, parallel=8, compress="float16")}
+         "optimized": SyncOptions(segments=None, parallel=8, compress="float16", overlap=True),
+         "sparse": SyncOptions(segments=None, parallel=8, compress="sparse", overlap=True)}
+WARMUP_STEPS = 2  # the first steps trace the model; they are not an iteration's time
 
 
 def start_servers():
@@ -48,102 +59,104 @@ def start_servers():
     moto.start()
     host, port = moto.get_host_and_port()
     mc_port = free_port()
-    args = [shutil.which("memcached") or "memcached", "-l", "127.0.0.1", "-p", str(mc_port), "-U", "0", "-m", "512"]
-    import os
-
+    args = [shutil.which("memcached") or "memcached", "-l", "127.0.0.1", "-p", str(mc_port), "-U", "0", "-m", "1024"]
     if os.geteuid() == 0:
         args += ["-u", "root"]
     memcached = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.3)
-    return moto, f"http://{host}:{port}", memcached, ("127.0.0.1", mc_port)
+    return moto, f"http://{host}:{port}", memcached, mc_port
 
 
-def channels(endpoint: str, memcached_addr, mode: str):
+def reset_channels(endpoint: str) -> None:
     import boto3
-    from pymemcache.client.base import PooledClient
 
-    from advisor.workloads.serverless_training.channels.dynamodb import DynamoDBChannel
-    from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
-    from advisor.workloads.serverless_training.channels.s3 import S3Channel
-
-    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench")
     urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST")).read()
-    s3, ddb = boto3.client("s3", **kw), boto3.client("dynamodb", **kw)
-    s3.create_bucket(Bucket="grads")
-    ddb.create_table(TableName="grads", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-    pool = PooledClient(memcached_addr, timeout=10, max_pool_size=64)
-    pool.flush_all()
-    return {"s3": S3Channel("grads", "bench", s3), "dynamodb": DynamoDBChannel("grads", ddb, batched=mode != "naive"),
-            "memcached": MemcachedChannel(pool)}
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1")
+    boto3.client("s3", **kw).create_bucket(Bucket="grads")
+    boto3.client("dynamodb", **kw).create_table(
+        TableName="grads", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
 
 
-def exchange(channel, workers: int, iterations: int, options: SyncOptions, size: int) -> float:
-    rng = np.random.default_rng(0)
-    grads = [rng.normal(size=size).astype(np.float32) for _ in range(workers)]
-    times = []
-    for it in range(iterations):
-        barrier = threading.Barrier(workers)
-        spans = [0.0] * workers
+def channel_spec(name: str, mode: str, mc_port: int) -> dict:
+    return {"s3": {"kind": "s3", "bucket": "grads", "prefix": f"{mode}"},
+            "dynamodb": {"kind": "dynamodb", "table": "grads", "batched": mode != "naive"},
+            "memcached": {"kind": "memcached", "host": "127.0.0.1", "port": mc_port}}[name]
 
-        def worker(w):
-            barrier.wait()
-            start = time.perf_counter()
-            scatter_reduce(channel, f"bench-{id(options)}", it, w, workers, grads[w], options)
-            spans[w] = time.perf_counter() - start
 
-        threads = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        times.append(max(spans))
-    return sum(times) / len(times)
+def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, float]:
+    """(USD of the channel's requests, USD per hour of its nodes) for USAGE over SECONDS."""
+    return costs.channel_usd(name, usage["puts"], usage["gets"], usage["write_units"], usage["read_units"],
+                             **prices_for_channels(table)), 0.0 if name != "memcached" else \
+        table.usd("elasticache.cache.t3.medium")
+
+
+def prices_for_channels(table) -> dict:
+    return {"s3_put": table.usd("s3.put_request"), "s3_get": table.usd("s3.get_request"),
+            "dynamodb_write_unit": table.usd("dynamodb.write_unit"), "dynamodb_read_unit": table.usd("dynamodb.read_unit")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--channels", default="s3,dynamodb,memcached")
     args = parser.parse_args()
-    size = gradient_bytes(LARGE) // 4
+    workers = args.workers
+    # the workers' CPU shares take 70% of the cores: the rest is left to the channel servers and the OS
+    memory_mb = int(1769 * 0.7 * (os.cpu_count() or 1) / workers)
+    grad = gradient_bytes(LARGE)
     table = prices.load("us-east-1")
-    moto, endpoint, memcached, addr = start_servers()
+    moto, endpoint, memcached, mc_port = start_servers()
+    os.environ.update(ADVISOR_AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                      ADVISOR_REGION="us-east-1")
+    rows = []
     try:
-        rows = {}
-        for mode, options in MODES.items():
-            for name, channel in channels(endpoint, addr, mode).items():
-                params = calibrate(channel)
-                channel.usage = type(channel.usage)()  # count the exchange only, not the probe
-                predicted = predict_exchange(params, args.workers, size * 4, options.segments, options.parallel,
-                                             options.compress).seconds
-                seconds = exchange(channel, args.workers, args.iterations, options, size)
-                usage = channel.usage.snapshot()
-                per = {k: v / args.iterations for k, v in usage.items()}
-                if name == "s3":
-                    usd = per["puts"] * table.usd("s3.put_request") + per["gets"] * table.usd("s3.get_request")
-                elif name == "dynamodb":
-                    usd = per["write_units"] * table.usd("dynamodb.write_unit") + per["read_units"] * table.usd(
-                        "dynamodb.read_unit")
-                else:
-                    usd = seconds / 3600 * table.usd("elasticache.cache.t3.medium")  # the node, for that time
-                rows[(name, mode)] = (seconds, per, usd, predicted)
-        print(f"Gradient exchange: {args.workers} workers, gradient {size * 4 / 1e6:.1f} MB (float32), "
-              f"{args.iterations} iterations each, loopback servers")
-        print(f"{'channel':<10} {'mode':<10} {'s/iteration':>12} {'predicted':>10} {'error':>7} {'requests':>9} "
-              f"{'MB moved':>9} {'USD/iteration':>14} {'speed-up':>9}")
-        for name in ("s3", "dynamodb", "memcached"):
-            for mode in MODES:
-                seconds, per, usd, predicted = rows[(name, mode)]
-                requests = per["puts"] + per["gets"]
-                moved = (per["bytes_written"] + per["bytes_read"]) / 1e6
-                speedup = rows[(name, "naive")][0] / seconds
-                error = (predicted - seconds) / seconds
-                print(f"{name:<10} {mode:<10} {seconds:>12.3f} {predicted:>10.3f} {error:>+7.0%} {requests:>9.0f} "
-                      f"{moved:>9.1f} {usd:>14.6f} {speedup:>8.2f}x")
+        for name in args.channels.split(","):
+            for mode, options in MODES.items():
+                reset_channels(endpoint)
+                spec = channel_spec(name, mode, mc_port)
+                with tempfile.TemporaryDirectory() as ckpt:
+                    probe = training_slice(LARGE, WARMUP_STEPS + 6, ckpt, lambda_share(memory_mb), {name: spec},
+                                           workers)
+                    compute = [ms for steps in probe["step_ms"] for ms in steps[WARMUP_STEPS:]]
+                    params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
+                    reset_channels(endpoint)
+                    results = run_local(f"bench-{name}-{mode}", LARGE, workers, args.steps, spec, ckpt, memory_mb,
+                                        options)
+                measured = statistics.median(statistics.fmean(r["step_ms"][WARMUP_STEPS:]) for r in results) / 1000
+                usage = {k: sum(r["usage"][k] for r in results) / args.steps for k in results[0]["usage"]}
+                predicted = serverless_model.iteration(
+                    statistics.median(compute) / 1000, statistics.pstdev(compute) / 1000, params, workers, grad,
+                    options.segments, options.parallel, options.compress, options.poll_s,
+                    density=statistics.fmean(probe["nonzero"]))
+                iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
+                request_usd, node_usd_per_hour = channel_usd(name, usage, measured, table)
+                epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
+                                                 table.usd("lambda.x86_64.gb_second"), table.usd("lambda.request"),
+                                                 request_usd * iterations, node_usd_per_hour)
+                rows.append((name, mode, measured, predicted, usage, epoch, results[0]["method"]))
+                print(f"... {name} {mode}: {measured:.3f} s/iteration; probe {params.to_dict()}", file=sys.stderr,
+                      flush=True)
     finally:
         moto.stop()
         memcached.terminate()
+    method = rows[0][6]
+    print(f"Serverless training: {workers} worker processes, Lambda {memory_mb} MB emulated on this machine "
+          f"({method}), gradient {grad / 1e6:.1f} MB (float32), batch {LARGE.batch_size}, {args.steps} steps "
+          f"(first {WARMUP_STEPS} not timed), loopback servers; epoch = {EPOCH_SAMPLES:,} interactions = "
+          f"{serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)} iterations")
+    print(f"{'channel':<10} {'mode':<10} {'s/iter':>7} {'predicted':>9} {'error':>6} {'compute':>8} {'exchange':>8} "
+          f"{'requests':>8} {'(pred.)':>7} {'MB/iter':>7} {'(pred.)':>7} {'USD/epoch':>10} {'speed-up':>8}")
+    naive = {r[0]: r[2] for r in rows if r[1] == "naive"}
+    for name, mode, measured, pred, usage, epoch, _ in rows:
+        moved = (usage["bytes_written"] + usage["bytes_read"]) / 1e6
+        print(f"{name:<10} {mode:<10} {measured:>7.3f} {pred.seconds:>9.3f} {(pred.seconds - measured) / measured:>+6.0%} "
+              f"{pred.compute_s:>8.3f} {pred.exchange_s:>8.3f} {usage['puts'] + usage['gets']:>8.0f} "
+              f"{pred.exchange.requests:>7d} {moved:>7.1f} {pred.exchange.bytes_moved / 1e6:>7.1f} "
+              f"{epoch.usd_total:>10.4f} {naive.get(name, measured) / measured:>7.2f}x")
+    print("compute and exchange: the model's parts (s); requests and MB: measured per iteration, all workers "
+          "(polling misses included), beside the model's count")
 
 
 if __name__ == "__main__":

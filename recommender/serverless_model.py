@@ -7,8 +7,9 @@ bandwidth B. One worker's critical path (our reconstruction, after AWS-FACTS.md)
     aggregate S/A segments        ceil(W*S*k / (A*p)) * l + W*G / (A*B)   then write them: ceil(S*k/(A*p))*l + G/(A*B)
     read all S aggregates         ceil(S*k / p) * l + G / B
 (k parts per segment). A channel served by one process (a node, or a test server) also serialises the requests of
-all workers: total requests * c + total bytes / C. The exchange takes the longer of the two. l, B, c and C are
-calibrated by a short probe of the channel, not assumed.
+all workers: total requests * l + total bytes / B. The exchange takes the longer of the two. l and B are calibrated
+by a short probe of the channel from inside the worker's CPU share, not assumed. An iteration adds the compute of
+the slowest worker and the polling at the exchange's waits (`iteration`); a run adds re-invocations (`run_seconds`).
 """
 
 from __future__ import annotations
@@ -25,27 +26,62 @@ class ChannelParams:
     request_s: float  # latency of one small request, one client
     bytes_per_s: float  # bandwidth of one client for large values
     item_limit_bytes: int
+    reduce_bytes_per_s: float = math.inf  # decoding, summing and encoding gradient bytes on the worker's CPU
+    client_cpu_s: float = 0.0  # the part of request_s that is the client's own CPU work: it does not overlap
 
     def to_dict(self) -> dict[str, float]:
         return {"request_ms": self.request_s * 1000, "mb_per_s": self.bytes_per_s / 1e6,
-                "item_limit_kb": self.item_limit_bytes / 1024}
+                "item_limit_kb": self.item_limit_bytes / 1024, "reduce_mb_per_s": self.reduce_bytes_per_s / 1e6,
+                "client_cpu_ms": self.client_cpu_s * 1000}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> "ChannelParams":
+        return cls(data["request_ms"] / 1000, data["mb_per_s"] * 1e6, int(round(data["item_limit_kb"] * 1024)),
+                   data.get("reduce_mb_per_s", math.inf) * 1e6, data.get("client_cpu_ms", 0.0) / 1000)
 
 
-def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repeats: int = 2) -> ChannelParams:
-    """Time small puts and gets (latency) and large ones (bandwidth) on CHANNEL, one client."""
-    start = time.perf_counter()
+def cpu_share(seconds: float = 0.5) -> float:
+    """The CPU this process gets (a Lambda's share, a cgroup quota): CPU time over wall time of a busy loop."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall0 < seconds:
+        sum(range(2000))
+    return min(1.0, (time.process_time() - cpu0) / (time.perf_counter() - wall0))
+
+
+def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repeats: int = 2,
+              prefix: str = "probe") -> ChannelParams:
+    """Time small puts and gets (latency, and how much of it is the client's CPU) and large ones (bandwidth) on
+    CHANNEL, one client, from inside the CPU share the workers will have."""
+    share = cpu_share()
+    start, cpu = time.perf_counter(), time.process_time()
     for k in range(small):
-        channel.put(f"probe/small/{k}", b"x" * 256)
-        channel.get(f"probe/small/{k}")
+        channel.put(f"{prefix}/small/{k}", b"x" * 256)
+        channel.get(f"{prefix}/small/{k}")
     request_s = (time.perf_counter() - start) / (2 * small)
+    client_s = min(request_s, (time.process_time() - cpu) / (2 * small) / max(share, 1e-3))
     payload = os.urandom(large_bytes)
     parts = math.ceil(large_bytes / channel.item_limit_bytes)
     start = time.perf_counter()
     for k in range(repeats):
-        channel.put(f"probe/large/{k}", payload)
-        channel.get(f"probe/large/{k}")
+        channel.put(f"{prefix}/large/{k}", payload)
+        channel.get(f"{prefix}/large/{k}")
     elapsed = time.perf_counter() - start - 2 * repeats * parts * request_s
-    return ChannelParams(request_s, 2 * repeats * large_bytes / max(elapsed, 1e-6), channel.item_limit_bytes)
+    return ChannelParams(request_s, 2 * repeats * large_bytes / max(elapsed, 1e-6), channel.item_limit_bytes,
+                         reduce_throughput(large_bytes), client_s)
+
+
+def reduce_throughput(nbytes: int, repeats: int = 3) -> float:
+    """Bytes per second this CPU decodes, sums and re-encodes: the aggregator's own work in scatter-reduce."""
+    import numpy as np
+
+    values = np.random.default_rng(0).normal(size=nbytes // 4).astype(np.float32)
+    encoded = [values.tobytes(), values.astype(np.float16).tobytes()]
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for data, dtype in zip(encoded, (np.float32, np.float16)):
+            total = np.frombuffer(data, dtype=dtype).astype(np.float32) + values
+            (total / 2).astype(dtype).tobytes()
+    return 2 * repeats * nbytes / max(time.perf_counter() - start, 1e-9)
 
 
 @dataclass(frozen=True)
@@ -54,24 +90,96 @@ class Exchange:
     requests: int
     bytes_moved: int
     bound: str  # "critical path" or "shared channel"
+    puts: int = 0
+    gets: int = 0
+    item_bytes: int = 0  # size of one stored part, for stores priced by item size
+
+
+def wire_bytes(gradient_bytes: int, compress: str, density: float, workers: int) -> tuple[float, float]:
+    """(bytes one worker sends, bytes of the aggregate): float16 halves them; sparse sends an index and a float32
+    value per non-zero entry, and the aggregate holds the union of the workers' non-zeros."""
+    if compress == "float16":
+        return gradient_bytes / 2, gradient_bytes / 2
+    if compress == "sparse":
+        union = 1.0 - (1.0 - density) ** workers
+        return 2 * gradient_bytes * density, 2 * gradient_bytes * min(1.0, union)
+    return float(gradient_bytes), float(gradient_bytes)
 
 
 def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments: int | None = None,
-             parallel: int = 1, compress: str = "none", shared_server: bool = True) -> Exchange:
+             parallel: int = 1, compress: str = "none", shared_server: bool = True, density: float = 1.0) -> Exchange:
     """Predicted time, requests and bytes of one scatter-reduce."""
-    g = gradient_bytes / (2 if compress == "float16" else 1)
+    g, g_agg = wire_bytes(gradient_bytes, compress, density, workers)
     s = segments or workers
     a = min(workers, s)
     k = max(1, math.ceil((g / s) / params.item_limit_bytes))  # requests per segment value
-    l, b = params.request_s, params.bytes_per_s
-    write_own = math.ceil(s * k / parallel) * l + g / b
-    aggregate = math.ceil(workers * s * k / (a * parallel)) * l + workers * g / (a * b)
-    publish = math.ceil(s * k / (a * parallel)) * l + g / (a * b)
-    read_all = math.ceil(s * k / parallel) * l + g / b
+    k_agg = max(1, math.ceil((g_agg / s) / params.item_limit_bytes))
+    b, r = params.bytes_per_s, params.reduce_bytes_per_s
+    dense = float(gradient_bytes) if compress == "sparse" else g  # the reduction works on decoded arrays
+
+    def requests_s(n: int) -> float:  # the client's CPU work is serial; the waiting overlaps P at a time
+        return n * params.client_cpu_s + math.ceil(n / parallel) * (params.request_s - params.client_cpu_s)
+
+    write_own = requests_s(s * k) + g / b
+    aggregate = requests_s(workers * s * k // a) + workers * g / (a * b) + workers * dense / (a * r)
+    publish = requests_s(math.ceil(s * k_agg / a)) + g_agg / (a * b)
+    read_all = requests_s(s * k_agg) + g_agg / b + dense / r
     critical = write_own + aggregate + publish + read_all
-    requests = workers * (s * k) + workers * s * k + s * k + workers * s * k  # writes, reads to aggregate, aggregates
-    moved = int(workers * g + workers * g + g + workers * g)
-    serial = requests * l + moved / b if shared_server else 0.0
+    puts = workers * s * k + s * k_agg  # every worker's segments, then the aggregates
+    gets = workers * s * k + workers * s * k_agg  # owners read every copy, every worker reads every aggregate
+    requests = puts + gets
+    moved = int(2 * workers * g + g_agg + workers * g_agg)
+    item = int(min(params.item_limit_bytes, math.ceil(g / s / k)))
+    server_s = params.request_s - params.client_cpu_s
+    serial = requests * server_s + moved / b if shared_server else 0.0
     if serial > critical:
-        return Exchange(serial, requests, moved, "shared channel")
-    return Exchange(critical, requests, moved, "critical path")
+        return Exchange(serial, requests, moved, "shared channel", puts, gets, item)
+    return Exchange(critical, requests, moved, "critical path", puts, gets, item)
+
+
+def expected_max_normal(n: int) -> float:
+    """E[max of N standard normals], Blom's approximation: how far the slowest of N workers lags the mean."""
+    from statistics import NormalDist
+
+    return 0.0 if n <= 1 else NormalDist().inv_cdf((n - 0.375) / (n + 0.25))
+
+
+@dataclass(frozen=True)
+class Iteration:
+    """One synchronous step of W workers: the slowest worker's compute, then the exchange and its polling."""
+
+    seconds: float
+    compute_s: float
+    exchange_s: float
+    wait_s: float
+    exchange: Exchange
+
+    def to_dict(self) -> dict[str, float | str]:
+        return {"seconds": self.seconds, "compute_s": self.compute_s, "exchange_s": self.exchange_s,
+                "wait_s": self.wait_s, "requests": self.exchange.requests, "bytes_moved": self.exchange.bytes_moved,
+                "bound": self.exchange.bound}
+
+
+def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
+              segments: int | None = None, parallel: int = 1, compress: str = "none", poll_s: float = 0.005,
+              shared_server: bool = True, density: float = 1.0) -> Iteration:
+    """compute (from a slice at the worker's CPU share) + exchange + the wait for the slowest worker: the expected
+    maximum of W compute times, plus half a polling interval at each of the exchange's two waits."""
+    ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density)
+    if workers <= 1:
+        return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
+    wait = compute_sd_s * expected_max_normal(workers) + poll_s
+    return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
+
+
+def iterations_per_epoch(samples: int, workers: int, batch: int) -> int:
+    """Data parallel: each iteration consumes one local batch on every worker."""
+    return max(1, math.ceil(samples / (workers * batch)))
+
+
+def run_seconds(iteration_s: float, iterations: int, restart_s: float, budget_s: float = 840.0) -> tuple[float, int]:
+    """Wall time of ITERATIONS and the invocations per worker: a worker re-invokes itself every BUDGET_S and
+    pays RESTART_S (reload, checkpoint) each time."""
+    work = iteration_s * iterations
+    invocations = max(1, math.ceil(work / budget_s))
+    return work + (invocations - 1) * restart_s, invocations

@@ -129,3 +129,23 @@ def test_local_worker_processes_train_to_identical_weights(memcached_server, tmp
     assert saved[0][0] == saved[1][0] == 4
     assert all(np.array_equal(a, b) for a, b in zip(saved[0][1], saved[1][1]))
     assert results[0]["method"].startswith("local:")
+
+
+@pytest.mark.tf
+@pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
+def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, memcached_server, monkeypatch):  # noqa: F811
+    from advisor import service
+
+    monkeypatch.setenv("ADVISOR_TRAINING_CHANNELS", f"memcached={memcached_server[0]}:{memcached_server[1]}")
+    result = service.profile({"workload": "ncf-recommender-train", "steps": 2,
+                              "configs": [{"platform": "lambda-training", "memory_mb": 1769},
+                                          {"platform": "sagemaker-training", "instance_type": "ml.c5.4xlarge"}]})
+    assert [s["reason"][:16] for s in result["skipped"]] == ["not emulable her"]
+    (slice_,) = result["profiles"]
+    summary = slice_["summary"]
+    assert summary["step_ms"] > 0 and summary["steps"] == 2 and 0 < summary["nonzero"] < 1
+    assert summary["channel.memcached.request_ms"] > 0 and summary["channel.memcached.item_limit_kb"] < 1024
+    stored = service.store().profiles("ncf-recommender-train")
+    assert [p.config.key for p in stored] == ["lambda-training/1769MB/x86_64"]
+    answer = service.recommend({"workload": "ncf-recommender-train", "sla": "deadline<=24h"})
+    assert answer["chosen"]["platform"] == "lambda-training"

@@ -69,6 +69,9 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
     if as_json:
         _emit_json(result)
         return
+    if any("step_ms" in p["summary"] for p in result["profiles"]):
+        _print_slices(result)
+        return
     click.echo(f"{'CONFIG':<40} {'METHOD':<26} {'p50':>9} {'p95':>9} {'p99':>9} {'COLD START':>11} {'CAPACITY':>12}")
     for p in result["profiles"]:
         s = p["summary"]
@@ -104,6 +107,20 @@ def _parse_config(text: str) -> dict[str, Any]:
     return {"platform": parts[0], "instance_type": parts[1], "instance_count": int(parts[2]) if len(parts) > 2 else 1}
 
 
+def _print_slices(result: dict[str, Any]) -> None:
+    """Training slices: step time at the config's CPU share, and what each probed channel showed."""
+    click.echo(f"{'CONFIG':<40} {'METHOD':<26} {'STEP ms':>9} {'SD ms':>7} {'GRADIENT MB':>12}  CHANNELS PROBED")
+    for p in result["profiles"]:
+        s = p["summary"]
+        probed = sorted({k.split(".")[1] for k in s if k.startswith("channel.")})
+        click.echo(f"{p['key']:<40} {p['method']:<26} {s['step_ms']:>9.1f} {s.get('step_sd_ms', 0):>7.1f} "
+                   f"{s.get('gradient_bytes', 0) / 1e6:>12.2f}  {', '.join(probed) or '-'}")
+    for row in result.get("skipped", []):
+        click.echo(f"skipped {row['config']}: {row['reason']}")
+    for note in result.get("notes", []):
+        click.echo(f"note: {note}")
+
+
 @main.command()
 @click.option("--workload", required=True, help="Workload id.")
 @click.option("--sla", required=True, help="e.g. 'p95<=250ms' (percentile 50..99.9, unit ms, s, m or h).")
@@ -114,18 +131,21 @@ def _parse_config(text: str) -> dict[str, Any]:
 @click.option("--measurements", type=click.Path(), default=None,
               help="Replay trials from this measurements CSV (nothing is stored); other workloads in it are history.")
 @click.option("--seed", type=int, default=None, help="Seed for any random choice.")
+@click.option("--samples", type=int, default=None,
+              help="Training deadlines: samples per epoch (default: the built-in workload's).")
+@click.option("--epochs", type=float, default=None, help="Training deadlines: epochs to train (default 1).")
 @click.option("--all", "show_all", is_flag=True, help="List every rejected config instead of grouping by reason.")
 @json_option
 @handles_errors
 def recommend(workload: str, sla: str, rps: float | None, platform: str | None, confidence: float | None,
-              max_trials: int | None, measurements: str | None, seed: int | None, show_all: bool,
-              as_json: bool) -> None:
+              max_trials: int | None, measurements: str | None, seed: int | None, samples: int | None,
+              epochs: float | None, show_all: bool, as_json: bool) -> None:
     """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
     from advisor import service
     from advisor.errors import BadInput
 
     body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence,
-            "max_trials": max_trials, "seed": seed}
+            "max_trials": max_trials, "seed": seed, "samples": samples, "epochs": epochs}
     body = {k: v for k, v in body.items() if v is not None}
     if measurements:
         from pathlib import Path

@@ -54,7 +54,14 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
             raise BadInput("the adaptive strategy explores Lambda memory sizes so far",
                            hint="use --platform lambda, or the grid strategy for instances",
                            fields={"platform": "not supported by adaptive"})
-    configs = [Config.from_dict(c) for c in body["configs"]] if body.get("configs") else default_grid(platforms)
+    if body.get("configs"):
+        configs = [Config.from_dict(c) for c in body["configs"]]
+    elif spec.kind == "training":
+        from advisor.service.training import training_grid
+
+        configs = [c for c in training_grid() if not body.get("platform") or c.platform in platforms]
+    else:
+        configs = default_grid(platforms)
     for c in configs:
         catalog.validate(c)
     if max_trials:
@@ -89,6 +96,10 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
     from profilers.inference import profile as run_profile
 
     spec, backend_name, configs, plan = _profile_request(body)
+    if spec.kind == "training" and backend_name == "local":
+        from advisor.service.training import profile_training
+
+        return profile_training(spec, configs, _number(body, "steps", 8, int, 2), progress)
     if backend_name == "aws":
         from advisor.service.profiling_aws import profile_on_aws
 

@@ -57,8 +57,9 @@ def _recommend(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     rps = _number(body, "rps", None, float)
     sla = SLA.parse(body["sla"], rps)
     if sla.kind == "deadline":
-        raise BadInput("training deadlines are not supported by this advisor yet",
-                       hint="give a latency SLA such as 'p95<=250ms'", fields={"sla": "deadline unsupported"})
+        from advisor.service.training import recommend_training
+
+        return recommend_training(body, workload_id, sla, version)
     platforms = parse_platforms(body.get("platform"))
     confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
     if confidence >= 1:

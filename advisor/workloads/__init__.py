@@ -45,7 +45,7 @@ BUILTIN: dict[str, WorkloadSpec] = {spec.id: spec for spec in [
                  "A large NCF recommender for benchmarks: 200k users, 100k items, 64-wide embeddings.",
                  users=200_000, items=100_000, embedding_dim=64, hidden=(256, 128, 64), candidates_per_request=1000),
     WorkloadSpec("ncf-recommender-train", "training", "Training the NCF recommender on synthetic interactions.",
-                 batch_size=512),
+                 batch_size=512, params={"samples": 1_000_000}),
 ]}
 
 

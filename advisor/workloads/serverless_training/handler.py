@@ -3,7 +3,7 @@ time (less a margin) runs out; then it checkpoints and invokes itself again, asy
 and the next invocation resumes from the checkpoint.
 
 Event: {"run", "worker", "workers", "steps", "spec": {WorkloadSpec}, "sync": {SyncOptions},
-        "channel": {"kind": "s3", "bucket", "prefix"} | {"kind": "dynamodb", "table"} | {"kind": "memcached", "host", "port"},
+        "channel": {"kind": "s3", "bucket", "prefix"} | {"kind": "dynamodb", "table", "batched"} | {"kind": "memcached", "host", "port"},
         "checkpoints": {"bucket", "prefix"}}
 """
 
@@ -28,7 +28,7 @@ def make_channel(spec: dict[str, Any]) -> Any:
         from advisor.aws import client
         from advisor.workloads.serverless_training.channels.dynamodb import DynamoDBChannel
 
-        return DynamoDBChannel(spec["table"], client("dynamodb"))
+        return DynamoDBChannel(spec["table"], client("dynamodb"), batched=spec.get("batched", True))
     if kind == "memcached":
         from pymemcache.client.base import PooledClient
 

@@ -16,22 +16,15 @@ from advisor.workloads import WorkloadSpec
 from advisor.workloads.serverless_training.sync import SyncOptions
 
 
-def run_local(run: str, spec: WorkloadSpec, workers: int, steps: int, channel: dict[str, Any], checkpoint_dir: str,
-              memory_mb: int = 1769, sync: SyncOptions = SyncOptions(), budget_s: float = 840.0,
-              max_invocations: int = 50) -> list[dict[str, Any]]:
-    """Run WORKERS worker processes to the end; each result lists its invocations and per-step timings."""
+def _spawn(jobs: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:
+    """One worker process per job, each under SHARE CPUs; their JSON results."""
     from advisor.backends.local import CpuLimiter, _remove_group
 
-    share = catalog.vcpus(Config("lambda", memory_mb=memory_mb))
     limiter = CpuLimiter()
-    job = {"run": run, "spec": spec.to_dict(), "workers": workers, "steps": steps, "channel": channel,
-           "checkpoint_dir": checkpoint_dir, "sync": asdict(sync), "budget_s": budget_s,
-           "max_invocations": max_invocations}
     procs, groups = [], []
-    for w in range(workers):
-        proc = subprocess.Popen([sys.executable, "-m", "advisor.workloads.serverless_training.local",
-                                 json.dumps(dict(job, worker=w))], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+    for job in jobs:
+        proc = subprocess.Popen([sys.executable, "-m", "advisor.workloads.serverless_training.local", json.dumps(job)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         groups.append(limiter.apply(proc.pid, share))
         procs.append(proc)
     results = []
@@ -53,21 +46,57 @@ def run_local(run: str, spec: WorkloadSpec, workers: int, steps: int, channel: d
     return results
 
 
+def run_local(run: str, spec: WorkloadSpec, workers: int, steps: int, channel: dict[str, Any], checkpoint_dir: str,
+              memory_mb: int = 1769, sync: SyncOptions = SyncOptions(), budget_s: float = 840.0,
+              max_invocations: int = 50) -> list[dict[str, Any]]:
+    """Run WORKERS worker processes to the end; each result lists its invocations and per-step timings."""
+    job = {"mode": "train", "run": run, "spec": spec.to_dict(), "workers": workers, "steps": steps,
+           "channel": channel, "checkpoint_dir": checkpoint_dir, "sync": asdict(sync), "budget_s": budget_s,
+           "max_invocations": max_invocations}
+    return _spawn([dict(job, worker=w) for w in range(workers)], lambda_share(memory_mb))
+
+
+def lambda_share(memory_mb: int) -> float:
+    return catalog.vcpus(Config("lambda", memory_mb=memory_mb))
+
+
+def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: float,
+                   channels: dict[str, dict[str, Any]] | None = None, workers: int = 1) -> dict[str, Any]:
+    """A short slice: WORKERS processes at once, each STEPS steps of compute under SHARE CPUs without exchanging
+    (so compute sees the co-location the real run will have here); then one process probes each of CHANNELS from
+    inside the same share, since a Lambda's client-side request cost shrinks with its CPU.
+    Returns every process's step times, the gradient's density and each channel's parameters."""
+    job = {"mode": "slice", "spec": spec.to_dict(), "workers": 1, "steps": steps, "channels": {},
+           "checkpoint_dir": checkpoint_dir, "sync": {}, "budget_s": 1e9, "max_invocations": 1, "worker": 0}
+    computed = _spawn([dict(job, run=f"slice-{share:g}-{k}") for k in range(workers)], share)
+    probe = _spawn([dict(job, run=f"probe-{share:g}", steps=0, channels=channels)], share)[0] if channels else {}
+    return {"step_ms": [r["step_ms"] for r in computed], "channel_params": probe.get("channel_params", {}),
+            "nonzero": [x for r in computed for x in r["nonzero"]],
+            "method": computed[0]["method"], "vcpus": computed[0]["vcpus"]}
+
+
 def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
     from advisor.workloads.serverless_training.handler import make_channel
     from advisor.workloads.serverless_training.worker import FileCheckpoints, RunConfig, train
 
     cfg = RunConfig(job["run"], job["worker"], job["workers"], job["steps"], WorkloadSpec.from_dict(job["spec"]),
                     SyncOptions(**job["sync"]))
-    channel = make_channel(job["channel"])
+    channel = make_channel(job["channel"]) if job.get("channel") else None
     checkpoints = FileCheckpoints(job["checkpoint_dir"])
-    invocations, steps, exchanges, losses = 0, [], [], []
+    invocations, steps, exchanges, losses, nonzero = 0, [], [], [], []
     while invocations < job["max_invocations"]:
         invocations += 1
         result = train(cfg, channel, checkpoints, job["budget_s"])
         steps += result["step_ms"]
         exchanges += result["exchange_ms"]
         losses += result["losses"]
+        nonzero += result["nonzero"]
+        if result["status"] == "done" and job["mode"] == "slice":
+            from recommender.serverless_model import calibrate
+
+            probes = {name: calibrate(make_channel(spec), prefix=cfg.run).to_dict()
+                      for name, spec in job["channels"].items()}
+            return {"step_ms": steps, "channel_params": probes, "nonzero": nonzero}
         if result["status"] == "done":
             return {"worker": cfg.worker, "invocations": invocations, "step_ms": steps, "exchange_ms": exchanges,
                     "losses": losses, "usage": channel.usage.snapshot()}

@@ -3,7 +3,8 @@
 Each of W workers splits its flat gradient into S segments and writes them all; segment j is owned by worker
 j mod W, which waits for every worker's copy of it, averages them and writes the aggregate; every worker then
 reads all S aggregates. Keys carry the run and the step, so a slow or retried worker never mixes steps, and a
-retried write of the same step writes the same bytes. Segments can be compressed to float16 on the wire.
+retried write of the same step writes the same bytes. Segments can be compressed to float16 on the wire (lossy)
+or sent sparse, as the indices and float32 values of their non-zero entries (lossless).
 """
 
 from __future__ import annotations
@@ -21,17 +22,26 @@ from advisor.workloads.serverless_training.channels.base import Channel
 class SyncOptions:
     segments: int | None = None  # None: one per worker (the fewest that spread the aggregation)
     parallel: int = 1  # concurrent requests per worker
-    compress: str = "none"  # none | float16
+    compress: str = "none"  # none | float16 | sparse (only non-zero entries, as index and float32: lossless)
     overlap: bool = False  # prepare the next step's batch while the exchange runs (exact: weights unaffected)
     poll_s: float = 0.005
     timeout_s: float = 120.0
 
 
 def _encode(values: np.ndarray, compress: str) -> bytes:
+    if compress == "sparse":  # an embedding's gradient touches only the batch's rows: most entries are zero
+        index = np.flatnonzero(values).astype(np.uint32)
+        return np.uint32(index.size).tobytes() + index.tobytes() + values[index].astype(np.float32).tobytes()
     return values.astype(np.float16 if compress == "float16" else np.float32).tobytes()
 
 
-def _decode(data: bytes, compress: str) -> np.ndarray:
+def _decode(data: bytes, compress: str, size: int) -> np.ndarray:
+    if compress == "sparse":
+        count = int(np.frombuffer(data[:4], dtype=np.uint32)[0])
+        index = np.frombuffer(data[4:4 + 4 * count], dtype=np.uint32)
+        dense = np.zeros(size, dtype=np.float32)
+        dense[index] = np.frombuffer(data[4 + 4 * count:], dtype=np.float32)
+        return dense
     return np.frombuffer(data, dtype=np.float16 if compress == "float16" else np.float32).astype(np.float32)
 
 
@@ -69,8 +79,10 @@ def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: 
     aggregates = {}
     for j in owned:
         copies = _wait_all(channel, [f"{prefix}/grad/{j}/w{w}" for w in range(workers)], options)
-        total = sum(_decode(copies[f"{prefix}/grad/{j}/w{w}"], options.compress) for w in range(workers))
+        size = bounds[j][1] - bounds[j][0]
+        total = sum(_decode(copies[f"{prefix}/grad/{j}/w{w}"], options.compress, size) for w in range(workers))
         aggregates[f"{prefix}/agg/{j}"] = _encode(total / workers, options.compress)
     channel.put_many(aggregates, parallel=options.parallel)
     merged = _wait_all(channel, [f"{prefix}/agg/{j}" for j in range(len(bounds))], options)
-    return np.concatenate([_decode(merged[f"{prefix}/agg/{j}"], options.compress) for j in range(len(bounds))])
+    return np.concatenate([_decode(merged[f"{prefix}/agg/{j}"], options.compress, b - a)
+                           for j, (a, b) in enumerate(bounds)])

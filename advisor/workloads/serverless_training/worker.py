@@ -133,6 +133,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     losses: list[float] = []
     step_ms: list[float] = []
     exchange_ms: list[float] = []
+    nonzero: list[float] = []  # the gradient's density: what a sparse exchange moves
     prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
     upcoming: Any = None
     try:
@@ -141,7 +142,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
                 checkpoints.save(cfg.run, cfg.worker, step, [v.numpy() for v in variables],
                                  [v.numpy() for v in optimizer.variables])
                 return {"status": "continue", "next_step": step, "losses": losses, "step_ms": step_ms,
-                        "exchange_ms": exchange_ms}
+                        "exchange_ms": exchange_ms, "nonzero": nonzero}
             step_began = time.perf_counter()
             batch = upcoming.result() if upcoming is not None else shard_batch(cfg.spec, cfg.worker, cfg.workers,
                                                                                    step)
@@ -152,6 +153,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
                 loss = loss_fn(liked.reshape(-1, 1), predicted)
             grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
             flat = np.concatenate([g.numpy().reshape(-1) for g in grads])
+            nonzero.append(float(np.count_nonzero(flat)) / flat.size)
             if prefetch is not None and step + 1 < cfg.steps:  # the next batch does not depend on these weights
                 upcoming = prefetch.submit(shard_batch, cfg.spec, cfg.worker, cfg.workers, step + 1)
             exchange_began = time.perf_counter()
@@ -173,7 +175,8 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             prefetch.shutdown(wait=True)
     checkpoints.save(cfg.run, cfg.worker, cfg.steps, [v.numpy() for v in variables],
                      [v.numpy() for v in optimizer.variables])
-    return {"status": "done", "next_step": cfg.steps, "losses": losses, "step_ms": step_ms, "exchange_ms": exchange_ms}
+    return {"status": "done", "next_step": cfg.steps, "losses": losses, "step_ms": step_ms, "exchange_ms": exchange_ms,
+            "nonzero": nonzero}
 
 
 def initial_weights(spec: WorkloadSpec, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:

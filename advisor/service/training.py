@@ -1,0 +1,106 @@
+"""Training: slices of a training workload on the local backend, and deadline recommendations from them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from advisor import catalog, settings
+from advisor.domain import SLA, Config
+from advisor.errors import BadInput, NoFeasibleConfig
+from advisor.service.common import Progress, _number, store
+
+TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training")
+
+
+def training_grid() -> list[Config]:
+    """The configs ADVISOR_TRAINING_GRID names, e.g. 'lambda-training:1024,1769;sagemaker-training:ml.c5.large'."""
+    configs: list[Config] = []
+    for part in str(settings.get("TRAINING_GRID")).split(";"):
+        platform, _, values = part.partition(":")
+        for value in filter(None, (v.strip() for v in values.split(","))):
+            if platform.strip() == "lambda-training":
+                configs.append(catalog.validate(Config("lambda-training", memory_mb=int(value))))
+            else:
+                configs.append(catalog.validate(Config(platform.strip(), instance_type=value)))
+    return configs
+
+
+def configured_channels() -> dict[str, dict[str, Any]]:
+    from profilers.training import parse_channels
+
+    try:
+        return parse_channels(str(settings.get("TRAINING_CHANNELS")))
+    except ValueError as exc:
+        raise BadInput(str(exc), hint="e.g. ADVISOR_TRAINING_CHANNELS='memcached=127.0.0.1:11211;s3=my-bucket'",
+                       fields={"ADVISOR_TRAINING_CHANNELS": "invalid"}) from exc
+
+
+def profile_training(spec: Any, configs: list[Config], steps: int, progress: Progress) -> dict[str, Any]:
+    """A slice on each config this machine can emulate; every profile stored as soon as it is measured."""
+    from advisor.service.profiling import profile_dict
+    from profilers.training import not_emulable, slice_profile
+
+    channels = configured_channels()
+    results, skipped = [], []
+    for k, config in enumerate(configs):
+        reason = not_emulable(config)
+        if reason:
+            skipped.append({"config": config.to_dict(), "reason": reason})
+            continue
+
+        def step(fraction: float, message: str, k: int = k) -> None:
+            progress((k + fraction) / len(configs), message)
+
+        prof = slice_profile(spec, config, steps, channels, step)
+        store().add_profiles([prof], "training")
+        results.append(profile_dict(prof))
+    progress(1.0, "done")
+    notes = [] if channels else ["no gradient channel configured (ADVISOR_TRAINING_CHANNELS): Lambda training is "
+                                 "predicted for one worker only"]
+    return {"workload": spec.id, "backend": "local", "profiles": results, "skipped": skipped, "notes": notes}
+
+
+def recommend_training(body: dict[str, Any], workload_id: str, sla: SLA, version: str) -> tuple[dict, bytes]:
+    """The cheapest training config that meets the deadline, from the workload's training slices."""
+    from advisor import answers
+    from advisor import prices as price_tables
+    from advisor.workloads import BUILTIN
+    from advisor.workloads.serverless_training.worker import gradient_bytes
+    from recommender.training import TrainingJob, recommend_training as search_training
+
+    spec = BUILTIN.get(workload_id)
+    samples = _number(body, "samples", (spec.params.get("samples") if spec else None), int, 1)
+    if samples is None:
+        raise BadInput("a training deadline needs the samples per epoch", hint="e.g. --samples 1000000",
+                       fields={"samples": "required"})
+    epochs = _number(body, "epochs", 1.0, float, 0.0)
+    job = TrainingJob(samples, epochs, spec.batch_size if spec else 256, gradient_bytes(spec) if spec else 0)
+    table = price_tables.from_settings()
+    request = {"workload": workload_id, "sla": sla.text, "samples": samples, "epochs": epochs,
+               "region": table.region}
+    rec_id = "rec-" + hashlib.sha256(json.dumps([request, version, table.fingerprint], sort_keys=True)
+                                     .encode()).hexdigest()[:16]
+    profiles = [p for p in store().profiles(workload_id) if p.config.platform in TRAINING_PLATFORMS]
+    if not any("step_ms" in p.summary for p in profiles):
+        raise NoFeasibleConfig(f"workload {workload_id!r} has no training slices yet",
+                               hint=f"run `advisor profile --workload {workload_id}` first",
+                               fields={"workload": "no training slices"})
+    result = search_training(profiles, sla, job, table)
+    basis = {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region,
+             "model": "training slices extrapolated: iterations x step time on instances; on Lambda, the analytical "
+                      "model of compute + gradient exchange + wait (recommender/serverless_model.py)",
+             "measured_by": sorted({p.method for p in profiles}), "samples": samples, "epochs": epochs,
+             "notes": ["local slices emulate Lambda's CPU share and instance vCPUs on this machine's CPUs; channel "
+                       "probes measure the channels configured here, not AWS's"]
+             if any(p.method.startswith("local:") for p in profiles) else []}
+    if result.chosen is None:
+        raise NoFeasibleConfig(f"no candidate meets {sla.text}", hint="relax the deadline or profile more configs",
+                               fields={"sla": "not met by any candidate"},
+                               extra={"closest": answers.closest(result), "basis": basis})
+    answer = answers.recommendation(rec_id, workload_id, sla, result, "duration_ms",
+                                    [p.config.to_dict() for p in profiles], basis)
+    text = json.dumps(answer)
+    store().save_recommendation(rec_id, workload_id, request, text)
+    return answer, text.encode()

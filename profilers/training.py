@@ -1,0 +1,83 @@
+"""Training slices: K steps of a training workload under a config's CPU share, and a probe of each gradient channel.
+
+A slice is what the training recommendation extrapolates from: the step time at the config's CPU share, its
+spread, the gradient's size and density, and, for Lambda training, each configured channel's request latency,
+bandwidth and client CPU cost measured from inside that share. Local slices emulate the share on this machine's
+CPUs (as the local backend does for inference); they are not measurements on AWS hardware, and a config with more
+vCPUs than this machine has is not emulated.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from typing import Any
+
+from advisor import catalog
+from advisor.domain import Config, Measurement, Profile
+
+WARMUP_STEPS = 2  # the first steps trace the model: they are the cost of a restart, not of a step
+
+
+def parse_channels(text: str) -> dict[str, dict[str, Any]]:
+    """ADVISOR_TRAINING_CHANNELS, e.g. 'memcached=127.0.0.1:11211;s3=bucket;dynamodb=table', as channel specs."""
+    out: dict[str, dict[str, Any]] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, _, target = part.partition("=")
+        name, target = name.strip(), target.strip()
+        if name == "memcached" and ":" in target:
+            host, _, port = target.rpartition(":")
+            out[name] = {"kind": "memcached", "host": host, "port": int(port)}
+        elif name == "s3" and target:
+            out[name] = {"kind": "s3", "bucket": target, "prefix": "advisor-probe"}
+        elif name == "dynamodb" and target:
+            out[name] = {"kind": "dynamodb", "table": target}
+        else:
+            raise ValueError(f"bad training channel {part!r}: write memcached=HOST:PORT, s3=BUCKET or dynamodb=TABLE")
+    return out
+
+
+def not_emulable(config: Config) -> str | None:
+    from advisor.backends.local import available_cores
+
+    if config.platform not in ("lambda-training", "sagemaker-training"):
+        return f"{config.platform} is not a training platform"
+    if config.platform == "sagemaker-training" and config.instance_count > 1:
+        return "not emulable here: a multi-instance slice needs that many machines and their network"
+    if catalog.vcpus(config) > len(available_cores()):
+        return f"not emulable here: needs {catalog.vcpus(config):g} vCPUs, this machine has {len(available_cores())}"
+    return None
+
+
+def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str, dict[str, Any]] | None = None,
+                  progress: Any = lambda f, m: None) -> Profile:
+    """Run one slice of SPEC on CONFIG's CPU share (plus channel probes for Lambda training) and summarise it."""
+    from advisor.workloads.serverless_training.local import training_slice
+    from advisor.workloads.serverless_training.worker import gradient_bytes
+
+    progress(0.0, f"training slice on {config.key}")
+    probe_channels = channels if config.platform == "lambda-training" else None
+    with tempfile.TemporaryDirectory() as checkpoints:  # fresh: an old checkpoint would make the slice resume
+        result = training_slice(spec, WARMUP_STEPS + steps, checkpoints, catalog.vcpus(config), probe_channels)
+    timed = result["step_ms"][0][WARMUP_STEPS:]
+    summary: dict[str, float] = {
+        "step_ms": statistics.median(timed), "step_sd_ms": statistics.pstdev(timed),
+        "step_p90_ms": sorted(timed)[max(0, int(0.9 * len(timed)) - 1)] if len(timed) > 1 else timed[0],
+        "step_p10_ms": sorted(timed)[int(0.1 * len(timed))], "restart_ms": result["step_ms"][0][0],
+        "nonzero": statistics.fmean(result["nonzero"]), "gradient_bytes": float(gradient_bytes(spec)),
+        "batch_size": float(spec.batch_size), "steps": float(len(timed)), "vcpus": float(result["vcpus"])}
+    for name, params in result["channel_params"].items():
+        for key, value in params.items():
+            summary[f"channel.{name}.{key}"] = float(value)
+    progress(1.0, f"{config.key}: {summary['step_ms']:.0f} ms a step")
+    return Profile(spec.id, config, result["method"], summary, tuple(Measurement(ms) for ms in timed))
+
+
+def channels_in(summary: dict[str, float]) -> dict[str, dict[str, float]]:
+    """The channel parameters a slice's summary holds, by channel."""
+    out: dict[str, dict[str, float]] = {}
+    for key, value in summary.items():
+        if key.startswith("channel."):
+            _, name, param = key.split(".", 2)
+            out.setdefault(name, {})[param] = value
+    return out

@@ -1,0 +1,162 @@
+"""Training recommendations: SageMaker training instances against Lambda workers, for a deadline.
+
+Everything is extrapolated from training slices (profilers/training.py): the step time at a config's CPU share
+and, for Lambda, the analytical model of the exchange (recommender/serverless_model.py) over each probed channel.
+A candidate meets the deadline when the upper end of its predicted duration does; the cheapest such is chosen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from advisor import catalog, costs
+from advisor.domain import SLA, Config, Prediction, Profile
+from advisor.prices import PriceTable
+from recommender import serverless_model
+from recommender.search import Evaluated, SearchResult
+
+WORKER_COUNTS = (1, 2, 4, 8, 16, 32)
+LAMBDA_MODEL_ERROR = 0.15  # the analytical model's error bound, as benchmarks/serverless_training.py measures it
+OPTIMIZED = {"segments": None, "parallel": 8, "compress": "float16", "poll_s": 0.005}  # the runtime's defaults
+# ElastiCache node memory (GiB), from AWS's node-type table; only the types our price tables price.
+CACHE_NODES = (("cache.t3.micro", 0.5), ("cache.t3.small", 1.37), ("cache.t3.medium", 3.09))
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    samples: int  # per epoch
+    epochs: float
+    batch_size: int  # per worker; a slice's own figure wins
+    gradient_bytes: int  # likewise
+
+    def iterations(self, workers: int, batch: int) -> int:
+        return math.ceil(self.epochs * serverless_model.iterations_per_epoch(self.samples, workers, batch))
+
+
+def _unpriced(prices: PriceTable, key: str) -> str:
+    return f"unpriced: the {prices.region} price table (as of {prices.as_of}) has no sourced price for {key}"
+
+
+def _too_slow(sla: SLA, duration: Prediction) -> str | None:
+    if sla.met_by(duration.high):
+        return None
+    return (f"predicted {duration.value / 3.6e6:.2f} h (up to {duration.high / 3.6e6:.2f} h) > deadline "
+            f"{sla.limit_ms / 3.6e6:.2f} h")
+
+
+def on_instances(profile: Profile, job: TrainingJob, sla: SLA, prices: PriceTable) -> Evaluated:
+    """One instance training alone: iterations x the slice's step time (interval from its 10th to 90th
+    percentile step, as if every step were that fast or slow)."""
+    ev = Evaluated(profile.config)
+    s = profile.summary
+    iterations = job.iterations(profile.config.instance_count, int(s.get("batch_size", job.batch_size)))
+    step = s["step_ms"]
+    duration = Prediction(iterations * step, iterations * s.get("step_p10_ms", step), iterations * s.get("step_p90_ms", step),
+                          basis=f"{iterations} steps x the slice's step time ({profile.method})")
+    ev.predicted["duration_ms"] = duration
+    ev.reach = duration.high
+    hourly = prices.usd(f"sagemaker.{profile.config.instance_type}")
+    if hourly is None:
+        ev.reason = _unpriced(prices, f"sagemaker.{profile.config.instance_type}")
+        return ev
+    ev.cost = costs.training_on_instances(profile.config.instance_count, hourly, duration.value)
+    ev.reason = _too_slow(sla, duration)
+    return ev
+
+
+def on_lambda(profile: Profile, workers: int, channel: str | None, job: TrainingJob, sla: SLA,
+              prices: PriceTable) -> Evaluated:
+    """WORKERS Lambda workers of the slice's memory exchanging through CHANNEL (none for one worker)."""
+    from profilers.training import channels_in
+
+    s = profile.summary
+    config = Config("lambda-training", profile.config.memory_mb, None, workers, profile.config.architecture, channel)
+    ev = Evaluated(config)
+    params = None
+    if channel is not None:
+        probed = channels_in(s).get(channel)
+        if probed is None:
+            ev.reason = (f"no basis: the {channel} channel was not probed by this slice (set "
+                         f"ADVISOR_TRAINING_CHANNELS and profile again)")
+            return ev
+        params = serverless_model.ChannelParams.from_dict(probed)
+    step = serverless_model.iteration(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
+                                      workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED["segments"], OPTIMIZED["parallel"],
+                                      OPTIMIZED["compress"], OPTIMIZED["poll_s"], shared_server=channel == "memcached",
+                                      density=s.get("nonzero", 1.0))
+    iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
+    seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)
+    duration = Prediction(seconds * 1000, seconds * 1000 * (1 - LAMBDA_MODEL_ERROR),
+                          seconds * 1000 * (1 + LAMBDA_MODEL_ERROR),
+                          basis=(f"{iterations} iterations x {step.seconds * 1000:.0f} ms (compute "
+                                 f"{step.compute_s * 1000:.0f}, exchange {step.exchange_s * 1000:.0f}, wait "
+                                 f"{step.wait_s * 1000:.0f}), {invocations} invocation(s) per worker; "
+                                 f"+/-{LAMBDA_MODEL_ERROR:.0%} model error"))
+    ev.predicted["duration_ms"] = duration
+    ev.predicted["iteration_ms"] = Prediction(step.seconds * 1000, step.seconds * 1000 * (1 - LAMBDA_MODEL_ERROR),
+                                              step.seconds * 1000 * (1 + LAMBDA_MODEL_ERROR),
+                                              basis="compute + gradient exchange + wait for the slowest worker")
+    ev.reach = duration.high
+    gbs, req = prices.usd(f"lambda.{config.architecture}.gb_second"), prices.usd("lambda.request")
+    if gbs is None or req is None:
+        ev.reason = _unpriced(prices, f"lambda.{config.architecture}.gb_second")
+        return ev
+    request_usd, node_hourly, reason = _channel_costs(channel, step.exchange, workers, prices)
+    if reason:
+        ev.reason = reason
+        return ev
+    ev.cost = costs.training_on_lambda(workers, config.memory_mb or 0, duration.value, invocations, gbs, req,
+                                       request_usd * iterations, node_hourly)
+    ev.reason = _too_slow(sla, duration)
+    return ev
+
+
+_NO_CHANNEL = serverless_model.ChannelParams(0.0, math.inf, 1)
+
+
+def _channel_costs(channel: str | None, ex: serverless_model.Exchange, workers: int,
+                   prices: PriceTable) -> tuple[float, float, str | None]:
+    """(USD of the channel's requests per iteration, USD per hour of its nodes, why it cannot be priced)."""
+    if channel is None:
+        return 0.0, 0.0, None
+    if channel == "memcached":
+        needed_gib = 2 * ex.bytes_moved / 2**30  # two steps of keys alive at once, at most
+        for node, gib in CACHE_NODES:
+            if gib >= needed_gib:
+                hourly = prices.usd(f"elasticache.{node}")
+                return (0.0, hourly, None) if hourly is not None else (0.0, 0.0, _unpriced(prices, node))
+        return 0.0, 0.0, f"needs {needed_gib:.1f} GiB of cache, more than the priced node types hold"
+    keys = {"s3_put": "s3.put_request", "s3_get": "s3.get_request", "dynamodb_write_unit": "dynamodb.write_unit",
+            "dynamodb_read_unit": "dynamodb.read_unit"}
+    unit = {k: prices.usd(v) for k, v in keys.items()}
+    missing = [keys[k] for k, v in unit.items() if v is None and k.startswith(channel)]
+    if missing:
+        return 0.0, 0.0, _unpriced(prices, missing[0])
+    write_units = ex.puts * math.ceil(ex.item_bytes / 1024)
+    read_units = ex.gets * math.ceil(ex.item_bytes / 4096)
+    usd = costs.channel_usd(channel, ex.puts, ex.gets, write_units, read_units,
+                            **{k: (v or 0.0) for k, v in unit.items()})
+    return usd, 0.0, None
+
+
+def recommend_training(profiles: list[Profile], sla: SLA, job: TrainingJob, prices: PriceTable,
+                       channels: tuple[str, ...] = ("s3", "dynamodb", "memcached")) -> SearchResult:
+    """Every candidate the slices support, predicted, priced and checked against the deadline."""
+    considered: list[Evaluated] = []
+    slices = [p for p in profiles if p.feasible and "step_ms" in p.summary]
+    for profile in slices:
+        if profile.config.platform == "sagemaker-training":
+            considered.append(on_instances(profile, job, sla, prices))
+        elif profile.config.platform == "lambda-training":
+            for workers in WORKER_COUNTS:
+                for channel in ((None,) if workers == 1 else channels):
+                    considered.append(on_lambda(profile, workers, channel, job, sla, prices))
+    measured = {p.config.shape for p in slices}
+    for config in catalog.candidates(("sagemaker-training",)):
+        if config not in measured:
+            ev = Evaluated(config)
+            ev.reason = "no basis: no training slice of this type (profile it; more vCPUs than this machine has " \
+                        "need the aws backend)"
+            considered.append(ev)
+    return SearchResult(sla, 0.0, considered)
