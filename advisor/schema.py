@@ -81,6 +81,35 @@ jobs = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+schedules = Table(
+    "schedules", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("workload_id", String(128), ForeignKey("workloads.id"), nullable=False, index=True),
+    Column("job", String(16), nullable=False),  # reprofile | import | prices
+    Column("every_s", Integer, nullable=False),
+    Column("spec", Text, nullable=False),  # sla, rps, backend, source, action, webhook, guardrails
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("cursor", Float),  # imports: the newest event already imported (epoch seconds)
+)
+schedule_runs = Table(
+    "schedule_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule_id", String(64), ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("status", String(16), nullable=False),  # running, succeeded, failed
+    Column("runner", String(128), nullable=False),  # host:pid of the scheduler that ran it
+    Column("outcome", Text),  # drift, finding, saving, what changed
+    Column("error", Text),
+)
+scheduler_lock = Table(
+    "scheduler_lock", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+)
+
 # Built once: the hot path of POST /recommend runs these on every request.
 PROFILES_VERSION_QUERY = (select(func.count(profiles.c.id), func.max(profiles.c.id),
                          select(func.count()).where(workloads.c.id == bindparam("w")).scalar_subquery())

@@ -71,6 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Configs a training workload's slices run on (`advisor profile` of a training workload)."),
     Setting("TRAINING_CHANNELS", "",
             "Gradient channels to probe in Lambda training slices: memcached=HOST:PORT;s3=BUCKET;dynamodb=TABLE."),
+    Setting("SCHEDULER_LOCK_TTL_S", 30.0,
+            "Seconds without a heartbeat after which another scheduler process takes the lock over.", float),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 

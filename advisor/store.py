@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -186,10 +186,18 @@ class Store:
                 "created_at": r.created_at}
 
     # -- profiles -------------------------------------------------------------------------------------------
-    def add_profiles(self, items: list[Profile], kind: str = "inference") -> list[int]:
-        """Store profiles with all their measurements in one transaction: all or nothing."""
+    def add_profiles(self, items: list[Profile], kind: str = "inference", supersede: bool = False) -> list[int]:
+        """Store profiles with all their measurements in one transaction: all or nothing. SUPERSEDE first drops
+        the older profiles of the same configs (after drift, the old figures no longer describe them)."""
         ids: list[int] = []
         with self._tx() as conn:
+            if supersede:
+                for p in items:
+                    old = select(profiles.c.id).where(profiles.c.workload_id == p.workload).where(
+                        profiles.c.config_key == p.config.key)
+                    conn.execute(delete(measurements).where(measurements.c.profile_id.in_(old)))
+                    conn.execute(delete(profiles).where(profiles.c.workload_id == p.workload).where(
+                        profiles.c.config_key == p.config.key))
             for p in items:
                 self._ensure_workload(conn, p.workload, kind)
                 pid = conn.execute(insert(profiles).values(

@@ -96,6 +96,35 @@ def get_job(job_id: str) -> Any:
     return jsonify(service.get_job(job_id))
 
 
+@bp.get("/schedules")
+def list_schedules() -> Any:
+    from advisor.service import scheduling
+
+    return jsonify({"schedules": scheduling.list_all()})
+
+
+@bp.post("/schedules")
+def post_schedule() -> Any:
+    from advisor.service import scheduling
+
+    created = scheduling.add(schemas.validate(json_body(), schemas.SCHEDULE))
+    return jsonify(created), 201, {"Location": f"/schedules/{created['id']}"}
+
+
+@bp.delete("/schedules/<schedule_id>")
+def delete_schedule(schedule_id: str) -> Any:
+    from advisor.service import scheduling
+
+    return jsonify(scheduling.remove(schedule_id))
+
+
+@bp.get("/schedules/<schedule_id>/runs")
+def schedule_runs(schedule_id: str) -> Any:
+    from advisor.service import scheduling
+
+    return jsonify({"runs": scheduling.runs(schedule_id)})
+
+
 @bp.get("/openapi.json")
 def openapi() -> Any:
     from api.openapi import document

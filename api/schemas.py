@@ -24,6 +24,8 @@ RECOMMEND = {
                        "description": "with measurements_csv: replay at most this many of the target's configs"},
         "measurements_csv": {"type": "string", "description": "a measurements CSV v1 to replay (what-if; not stored)"},
         "seed": {"type": "integer"},
+        "samples": {"type": "integer", "minimum": 1, "description": "deadline SLAs: samples per epoch"},
+        "epochs": {"type": "number", "exclusiveMinimum": 0, "description": "deadline SLAs: epochs (default 1)"},
     },
 }
 WORKLOAD = {
@@ -64,6 +66,22 @@ DEPLOYMENT = {
                    "endpoint": {"type": "string", "description": "SageMaker recommendations"},
                    "alarms": {"type": "array", "items": {"type": "string"}},
                    "canary_percent": {"type": "integer", "minimum": 1}},
+}
+SCHEDULE = {
+    "type": "object",
+    "required": ["workload", "sla"],
+    "properties": {
+        "workload": {"type": "string"},
+        "job": {"type": "string", "enum": ["reprofile", "import", "prices"]},
+        "every": {"type": "string", "description": "a number and s, m, h or d", "example": "1d"},
+        "sla": {"type": "string", "example": "p95<=250ms"}, "rps": {"type": "number", "exclusiveMinimum": 0},
+        "backend": {"type": "string", "enum": ["local", "replay"]},
+        "source": {"type": "string", "description": "replay: a measurements CSV path on the server"},
+        "config": CONFIG, "function": {"type": "string"}, "endpoint": {"type": "string"},
+        "action": {"type": "string", "enum": ["notify", "apply"]}, "webhook": {"type": "string"},
+        "max_monthly_increase_usd": {"type": "number", "minimum": 0},
+        "min_sla_margin": {"type": "number", "minimum": 0}, "quiet_hours": {"type": "string", "example": "22-06"},
+    },
 }
 ERROR = {
     "type": "object",

@@ -44,7 +44,7 @@ def bootstrap_store(progress: Any) -> None:
 
 
 def run(host: str | None = None, port: int | None = None, workers: int | None = None,
-        bootstrap: bool = False) -> None:
+        bootstrap: bool = False, with_scheduler: bool = False) -> None:
     from gunicorn.app.base import BaseApplication
 
     from advisor.cli import ProgressBar
@@ -70,9 +70,20 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", str(settings.get("LOG_LEVEL")).lower())
             self.cfg.set("timeout", 120)
+            if with_scheduler:  # in the master, once: the workers are forked and re-forked without it
+                self.cfg.set("when_ready", lambda _server: _start_scheduler())
 
         def load(self) -> Any:
             return create_app()
 
+    if with_scheduler:
+        print("The scheduler runs in this server's master process (one of any number of schedulers leads).",
+              file=sys.stderr)
     print(f"Serving on http://{host}:{port}/ (API: http://{host}:{port}/openapi.json)", file=sys.stderr)
     Server().run()
+
+
+def _start_scheduler() -> None:
+    from advisor.scheduler import SchedulerProcess
+
+    SchedulerProcess().start_in_background()

@@ -82,4 +82,4 @@ def main() -> None:
 
 
 # The commands register themselves on `main` when their modules load.
-from advisor.cli import cloud, measure, serving  # noqa: E402,F401
+from advisor.cli import cloud, measure, scheduling, serving  # noqa: E402,F401

@@ -47,9 +47,10 @@ def prices_show(region: str | None, as_json: bool) -> None:
 @click.option("--workers", type=int, default=None, help="WSGI worker processes (default $ADVISOR_WORKERS).")
 @click.option("--bootstrap/--no-bootstrap", default=False,
               help="On an empty store, profile the reference workload on the small local grid first.")
+@click.option("--with-scheduler", is_flag=True, help="Also run the scheduled jobs (as `advisor scheduler run`).")
 @handles_errors
-def serve(host: str | None, port: int | None, workers: int | None, bootstrap: bool) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, bootstrap: bool, with_scheduler: bool) -> None:
     """Serve the API and the web page with a production WSGI server (gunicorn)."""
     from api.server import run
 
-    run(host=host, port=port, workers=workers, bootstrap=bootstrap)
+    run(host=host, port=port, workers=workers, bootstrap=bootstrap, with_scheduler=with_scheduler)
