@@ -125,9 +125,10 @@ def main() -> None:
                     results = run_local(f"bench-{name}-{mode}", LARGE, workers, args.steps, spec, ckpt, memory_mb,
                                         options)
                 measured = statistics.median(statistics.fmean(r["step_ms"][WARMUP_STEPS:]) for r in results) / 1000
+                exchanged = statistics.median(statistics.fmean(r["exchange_ms"][WARMUP_STEPS:]) for r in results) / 1000
                 usage = {k: sum(r["usage"][k] for r in results) / args.steps for k in results[0]["usage"]}
                 predicted = serverless_model.iteration(
-                    statistics.median(compute) / 1000, statistics.pstdev(compute) / 1000, params, workers, grad,
+                    statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000, params, workers, grad,
                     options.segments, options.parallel, options.compress, options.poll_s,
                     density=statistics.fmean(probe["nonzero"]))
                 iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
@@ -135,7 +136,7 @@ def main() -> None:
                 epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
                                                  table.usd("lambda.x86_64.gb_second"), table.usd("lambda.request"),
                                                  request_usd * iterations, node_usd_per_hour)
-                rows.append((name, mode, measured, predicted, usage, epoch, results[0]["method"]))
+                rows.append((name, mode, measured, predicted, usage, epoch, results[0]["method"], exchanged))
                 print(f"... {name} {mode}: {measured:.3f} s/iteration; probe {params.to_dict()}", file=sys.stderr,
                       flush=True)
     finally:
@@ -146,17 +147,20 @@ def main() -> None:
           f"({method}), gradient {grad / 1e6:.1f} MB (float32), batch {LARGE.batch_size}, {args.steps} steps "
           f"(first {WARMUP_STEPS} not timed), loopback servers; epoch = {EPOCH_SAMPLES:,} interactions = "
           f"{serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)} iterations")
-    print(f"{'channel':<10} {'mode':<10} {'s/iter':>7} {'predicted':>9} {'error':>6} {'compute':>8} {'exchange':>8} "
-          f"{'requests':>8} {'(pred.)':>7} {'MB/iter':>7} {'(pred.)':>7} {'USD/epoch':>10} {'speed-up':>8}")
+    print(f"{'channel':<10} {'mode':<10} {'s/iter':>7} {'predicted':>9} {'error':>6} {'exchange':>8} {'(pred.)':>7} "
+          f"{'compute':>7} {'requests':>8} {'(pred.)':>7} {'MB/iter':>7} {'(pred.)':>7} {'USD/epoch':>10} "
+          f"{'speed-up':>8}")
     naive = {r[0]: r[2] for r in rows if r[1] == "naive"}
-    for name, mode, measured, pred, usage, epoch, _ in rows:
+    for name, mode, measured, pred, usage, epoch, _, exchanged in rows:
         moved = (usage["bytes_written"] + usage["bytes_read"]) / 1e6
         print(f"{name:<10} {mode:<10} {measured:>7.3f} {pred.seconds:>9.3f} {(pred.seconds - measured) / measured:>+6.0%} "
-              f"{pred.compute_s:>8.3f} {pred.exchange_s:>8.3f} {usage['puts'] + usage['gets']:>8.0f} "
+              f"{exchanged:>8.3f} {pred.exchange_s + pred.wait_s:>7.3f} {pred.compute_s:>7.3f} "
+              f"{usage['puts'] + usage['gets']:>8.0f} "
               f"{pred.exchange.requests:>7d} {moved:>7.1f} {pred.exchange.bytes_moved / 1e6:>7.1f} "
               f"{epoch.usd_total:>10.4f} {naive.get(name, measured) / measured:>7.2f}x")
-    print("compute and exchange: the model's parts (s); requests and MB: measured per iteration, all workers "
-          "(polling misses included), beside the model's count")
+    print("exchange: measured per step (waits included) beside the model's exchange + wait; compute: the model's, "
+          "from the slice; requests and MB: measured per iteration, all workers (polling misses included), beside "
+          "the model's count")
 
 
 if __name__ == "__main__":

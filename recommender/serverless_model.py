@@ -163,12 +163,14 @@ class Iteration:
 def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
               segments: int | None = None, parallel: int = 1, compress: str = "none", poll_s: float = 0.005,
               shared_server: bool = True, density: float = 1.0) -> Iteration:
-    """compute (from a slice at the worker's CPU share) + exchange + the wait for the slowest worker: the expected
-    maximum of W compute times, plus half a polling interval at each of the exchange's two waits."""
+    """compute (the mean step of a slice at the worker's CPU share) + exchange + the wait for the slowest worker:
+    the expected maximum of W compute times, plus half the backed-off polling pause (MAX_POLL_FACTOR x poll_s at
+    most, as advisor/workloads/serverless_training/sync.py polls) at each of the exchange's two waits."""
     ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
-    wait = compute_sd_s * expected_max_normal(workers) + poll_s
+    from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
+    wait = compute_sd_s * expected_max_normal(workers) + 2 * (MAX_POLL_FACTOR * poll_s) / 2
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
 

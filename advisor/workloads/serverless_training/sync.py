@@ -18,6 +18,9 @@ import numpy as np
 from advisor.workloads.serverless_training.channels.base import Channel
 
 
+MAX_POLL_FACTOR = 4  # polling backs off to at most this many times poll_s
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     segments: int | None = None  # None: one per worker (the fewest that spread the aggregation)
@@ -51,9 +54,12 @@ def segment_bounds(size: int, segments: int) -> list[tuple[int, int]]:
 
 
 def _wait_all(channel: Channel, keys: list[str], options: SyncOptions) -> dict[str, bytes]:
-    """Read KEYS until every one is there (other workers may still be writing), or time out."""
+    """Read KEYS until every one is there (other workers may still be writing), or time out. The pause between
+    rounds doubles from poll_s up to 4 x poll_s: each round of misses costs requests (money on S3 and DynamoDB)
+    and the waiting worker's CPU, which a Lambda's small share feels."""
     found: dict[str, bytes] = {}
     deadline = time.monotonic() + options.timeout_s
+    pause = options.poll_s
     while True:
         missing = [k for k in keys if k not in found]
         for key, value in channel.get_many(missing, parallel=options.parallel).items():
@@ -64,7 +70,8 @@ def _wait_all(channel: Channel, keys: list[str], options: SyncOptions) -> dict[s
         if time.monotonic() > deadline:
             raise TimeoutError(f"{len(keys) - len(found)} of {len(keys)} segments never arrived, e.g. "
                                f"{[k for k in keys if k not in found][0]}")
-        time.sleep(options.poll_s)
+        time.sleep(pause)
+        pause = min(pause * 2, MAX_POLL_FACTOR * options.poll_s)
 
 
 def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: int, gradient: np.ndarray,
