@@ -51,7 +51,11 @@ WARMUP_STEPS = 2  # the first steps trace the model; they are not an iteration's
 
 
 def start_servers():
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
 
     from tests.servers import free_port
 

@@ -6,10 +6,12 @@ bandwidth B. One worker's critical path (our reconstruction, after AWS-FACTS.md)
     write its S segments          ceil(S*k / p) * l + G / B
     aggregate S/A segments        ceil(W*S*k / (A*p)) * l + W*G / (A*B)   then write them: ceil(S*k/(A*p))*l + G/(A*B)
     read all S aggregates         ceil(S*k / p) * l + G / B
-(k parts per segment). A channel served by one process (a node, or a test server) also serialises the requests of
-all workers: total requests * l + total bytes / B. The exchange takes the longer of the two. l and B are calibrated
-by a short probe of the channel from inside the worker's CPU share, not assumed. An iteration adds the compute of
-the slowest worker and the polling at the exchange's waits (`iteration`); a run adds re-invocations (`run_seconds`).
+(k parts per segment). Workers waiting for a value poll for it; each read that misses is a request (`polls_within`).
+A channel served by one process (a node, or a test server) also serialises the requests of all workers, misses
+included: total requests * the server's time per request + total bytes / B. The exchange takes the longer of the
+two. l, B and the server's time are calibrated by a short probe of the channel from inside the worker's CPU share,
+not assumed. An iteration adds the compute of the slowest worker and the polling pauses at the exchange's waits
+(`iteration`); a run adds re-invocations (`run_seconds`).
 """
 
 from __future__ import annotations
@@ -28,16 +30,30 @@ class ChannelParams:
     item_limit_bytes: int
     reduce_bytes_per_s: float = math.inf  # decoding, summing and encoding gradient bytes on the worker's CPU
     client_cpu_s: float = 0.0  # the part of request_s that is the client's own CPU work: it does not overlap
+    server_s: float | None = None  # the store's own time per small request (None: request_s - client_cpu_s)
+    server_bytes_per_s: float | None = None  # the store's own bandwidth, without the client's encoding (None: B)
+
+    @property
+    def server_request_s(self) -> float:
+        return self.server_s if self.server_s is not None else max(0.0, self.request_s - self.client_cpu_s)
 
     def to_dict(self) -> dict[str, float]:
-        return {"request_ms": self.request_s * 1000, "mb_per_s": self.bytes_per_s / 1e6,
+        data = {"request_ms": self.request_s * 1000, "mb_per_s": self.bytes_per_s / 1e6,
                 "item_limit_kb": self.item_limit_bytes / 1024, "reduce_mb_per_s": self.reduce_bytes_per_s / 1e6,
                 "client_cpu_ms": self.client_cpu_s * 1000}
+        if self.server_s is not None:
+            data["server_ms"] = self.server_s * 1000
+        if self.server_bytes_per_s is not None:
+            data["server_mb_per_s"] = self.server_bytes_per_s / 1e6
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> "ChannelParams":
+        server_ms, server_mb_s = data.get("server_ms"), data.get("server_mb_per_s")
         return cls(data["request_ms"] / 1000, data["mb_per_s"] * 1e6, int(round(data["item_limit_kb"] * 1024)),
-                   data.get("reduce_mb_per_s", math.inf) * 1e6, data.get("client_cpu_ms", 0.0) / 1000)
+                   data.get("reduce_mb_per_s", math.inf) * 1e6, data.get("client_cpu_ms", 0.0) / 1000,
+                   None if server_ms is None else server_ms / 1000,
+                   None if server_mb_s is None else server_mb_s * 1e6)
 
 
 def cpu_share(seconds: float = 0.5) -> float:
@@ -59,6 +75,10 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
         channel.get(f"{prefix}/small/{k}")
     request_s = (time.perf_counter() - start) / (2 * small)
     client_s = min(request_s, (time.process_time() - cpu) / (2 * small) / max(share, 1e-3))
+    server_s = _server_time(channel, f"{prefix}/small/0")
+    one_item = os.urandom(min(256 * 1024, channel.item_limit_bytes - 64))  # one part on every store
+    channel.put(f"{prefix}/item", one_item)
+    server_bytes_s = len(one_item) / max(_server_time(channel, f"{prefix}/item") - server_s, 1e-6)
     payload = os.urandom(large_bytes)
     parts = math.ceil(large_bytes / channel.item_limit_bytes)
     start = time.perf_counter()
@@ -67,7 +87,21 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
         channel.get(f"{prefix}/large/{k}")
     elapsed = time.perf_counter() - start - 2 * repeats * parts * request_s
     return ChannelParams(request_s, 2 * repeats * large_bytes / max(elapsed, 1e-6), channel.item_limit_bytes,
-                         reduce_throughput(large_bytes), client_s)
+                         reduce_throughput(large_bytes), client_s, server_s, server_bytes_s)
+
+
+def _server_time(channel: Any, key: str, burst: int = 4, rounds: int = 3) -> float:
+    """The store's own time per get of KEY: wall minus CPU of a few gets made right after a rest, when a CPU
+    quota (a Lambda's, the local emulation's) has refilled and does not stretch the client. Under load this is
+    the time the store's requests queue behind each other, which one throttled client's latency hides."""
+    samples = []
+    for _ in range(rounds):
+        time.sleep(0.12)  # longer than a CFS quota period (100 ms)
+        start, cpu = time.perf_counter(), time.process_time()
+        for _ in range(burst):
+            channel.get(key)
+        samples.append(((time.perf_counter() - start) - (time.process_time() - cpu)) / burst)
+    return max(0.0, sorted(samples)[len(samples) // 2])
 
 
 def reduce_throughput(nbytes: int, repeats: int = 3) -> float:
@@ -93,6 +127,7 @@ class Exchange:
     puts: int = 0
     gets: int = 0
     item_bytes: int = 0  # size of one stored part, for stores priced by item size
+    misses: int = 0  # polls that found nothing (in gets): one small request each
 
 
 def wire_bytes(gradient_bytes: int, compress: str, density: float, workers: int) -> tuple[float, float]:
@@ -106,9 +141,28 @@ def wire_bytes(gradient_bytes: int, compress: str, density: float, workers: int)
     return float(gradient_bytes), float(gradient_bytes)
 
 
+def polls_within(wait_s: float, poll_s: float) -> int:
+    """Reads a waiting worker makes in WAIT_S: one at once, then after pauses that double from POLL_S up to
+    MAX_POLL_FACTOR x POLL_S (advisor/workloads/serverless_training/sync.py). Each one that finds nothing is a
+    paid request."""
+    from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
+
+    if wait_s <= 0 or poll_s <= 0:
+        return 0
+    polls, elapsed, pause = 0, 0.0, poll_s
+    while elapsed < wait_s:
+        polls += 1
+        elapsed += pause
+        pause = min(2 * pause, MAX_POLL_FACTOR * poll_s)
+    return polls
+
+
 def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments: int | None = None,
-             parallel: int = 1, compress: str = "none", shared_server: bool = True, density: float = 1.0) -> Exchange:
-    """Predicted time, requests and bytes of one scatter-reduce."""
+             parallel: int = 1, compress: str = "none", shared_server: bool = True, density: float = 1.0,
+             skew_s: float = 0.0, poll_s: float = 0.0) -> Exchange:
+    """Predicted time, requests and bytes of one scatter-reduce. With POLL_S, the reads that miss are counted:
+    each owner polls for the slowest worker's segment over SKEW_S (how far that worker lags), and the workers
+    that own no segment poll for the aggregates while the owners aggregate and publish."""
     g, g_agg = wire_bytes(gradient_bytes, compress, density, workers)
     s = segments or workers
     a = min(workers, s)
@@ -125,16 +179,17 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     publish = requests_s(math.ceil(s * k_agg / a)) + g_agg / (a * b)
     read_all = requests_s(s * k_agg) + g_agg / b + dense / r
     critical = write_own + aggregate + publish + read_all
+    misses = (a * math.ceil(s / a) * polls_within(skew_s, poll_s)
+              + (workers - a) * s * polls_within(aggregate + publish, poll_s))
     puts = workers * s * k + s * k_agg  # every worker's segments, then the aggregates
-    gets = workers * s * k + workers * s * k_agg  # owners read every copy, every worker reads every aggregate
+    gets = workers * s * k + workers * s * k_agg + misses  # owners read every copy, everyone every aggregate
     requests = puts + gets
     moved = int(2 * workers * g + g_agg + workers * g_agg)
     item = int(min(params.item_limit_bytes, math.ceil(g / s / k)))
-    server_s = params.request_s - params.client_cpu_s
-    serial = requests * server_s + moved / b if shared_server else 0.0
+    serial = requests * params.server_request_s + moved / (params.server_bytes_per_s or b) if shared_server else 0.0
     if serial > critical:
-        return Exchange(serial, requests, moved, "shared channel", puts, gets, item)
-    return Exchange(critical, requests, moved, "critical path", puts, gets, item)
+        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses)
+    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses)
 
 
 def expected_max_normal(n: int) -> float:
@@ -166,11 +221,13 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     """compute (the mean step of a slice at the worker's CPU share) + exchange + the wait for the slowest worker:
     the expected maximum of W compute times, plus half the backed-off polling pause (MAX_POLL_FACTOR x poll_s at
     most, as advisor/workloads/serverless_training/sync.py polls) at each of the exchange's two waits."""
-    ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density)
+    from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
+
+    skew = compute_sd_s * expected_max_normal(workers)
+    ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density, skew, poll_s)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
-    from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
-    wait = compute_sd_s * expected_max_normal(workers) + 2 * (MAX_POLL_FACTOR * poll_s) / 2
+    wait = skew + 2 * (MAX_POLL_FACTOR * poll_s) / 2
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
 

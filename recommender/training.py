@@ -17,7 +17,7 @@ from recommender import serverless_model
 from recommender.search import Evaluated, SearchResult
 
 WORKER_COUNTS = (1, 2, 4, 8, 16, 32)
-LAMBDA_MODEL_ERROR = 0.15  # the analytical model's error bound, as benchmarks/serverless_training.py measures it
+LAMBDA_MODEL_ERROR = 0.35  # the largest |error| benchmarks/serverless_training.py measured (README): the interval
 OPTIMIZED = {"segments": None, "parallel": 8, "compress": "float16", "poll_s": 0.005}  # the runtime's defaults
 # ElastiCache node memory (GiB), from AWS's node-type table; only the types our price tables price.
 CACHE_NODES = (("cache.t3.micro", 0.5), ("cache.t3.small", 1.37), ("cache.t3.medium", 3.09))
@@ -134,7 +134,7 @@ def _channel_costs(channel: str | None, ex: serverless_model.Exchange, workers: 
     if missing:
         return 0.0, 0.0, _unpriced(prices, missing[0])
     write_units = ex.puts * math.ceil(ex.item_bytes / 1024)
-    read_units = ex.gets * math.ceil(ex.item_bytes / 4096)
+    read_units = (ex.gets - ex.misses) * math.ceil(ex.item_bytes / 4096) + ex.misses  # a miss: the minimum unit
     usd = costs.channel_usd(channel, ex.puts, ex.gets, write_units, read_units,
                             **{k: (v or 0.0) for k, v in unit.items()})
     return usd, 0.0, None

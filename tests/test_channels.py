@@ -88,3 +88,16 @@ def test_a_value_whose_later_parts_are_not_written_yet_reads_as_absent(memcache)
     first = split(GRADIENT, channel.item_limit_bytes)[0]
     memcache.set("half", first)  # a writer that has written only its first part
     assert channel.get("half") is None
+
+
+def test_the_first_part_is_written_last_so_a_poll_that_misses_costs_one_request(memcache, dynamodb):
+    for channel in (MemcachedChannel(memcache), DynamoDBChannel("grads", dynamodb, batched=False)):
+        written = []
+        store = channel._put_item
+        channel._put_item = lambda key, data, store=store: (written.append(key), store(key, data))
+        channel.put("run2/step0/agg", GRADIENT)
+        assert written[-1] == "run2/step0/agg" and len(written) > 1  # the part holding the count comes last
+        before = channel.usage.snapshot()
+        assert channel.get("run2/step1/agg") is None
+        after = channel.usage.snapshot()
+        assert after["gets"] - before["gets"] == 1 and after["misses"] - before["misses"] == 1

@@ -3,6 +3,7 @@
 import pytest
 
 from recommender.serverless_model import ChannelParams, exchange
+from tests.memcached import memcached_server  # noqa: F401  (fixture)
 
 
 def test_critical_path_by_hand():
@@ -25,3 +26,35 @@ def test_item_limits_multiply_requests_and_float16_halves_bytes():
     parallel = exchange(small_items, 4, 4_000_000, segments=16, parallel=8, shared_server=False)
     serial = exchange(small_items, 4, 4_000_000, segments=16, parallel=1, shared_server=False)
     assert parallel.seconds < serial.seconds
+
+
+def test_polling_misses_are_counted_where_workers_wait():
+    from recommender.serverless_model import polls_within
+
+    # pauses 5, 10, 20, 20, ... ms: reads at 0, 5, 15, 35, 55, 75, 95 ms within 100 ms
+    assert polls_within(0.1, 0.005) == 7 and polls_within(0.0, 0.005) == 0
+    params = ChannelParams(0.01, 100e6, item_limit_bytes=10_000_000, client_cpu_s=0.002, server_s=0.004)
+    quiet = exchange(params, 4, 8_000_000, segments=1, poll_s=0.0)
+    naive = exchange(params, 4, 8_000_000, segments=1, skew_s=0.05, poll_s=0.005)
+    # one owner polls over the skew; three workers own nothing and poll for the aggregate while it is made
+    aggregate_and_publish = (4 * 0.01 + 4 * 8e6 / 100e6) + (0.01 + 8e6 / 100e6)
+    expected = polls_within(0.05, 0.005) + 3 * polls_within(aggregate_and_publish, 0.005)
+    assert naive.misses == expected and naive.gets == quiet.gets + expected
+    spread = exchange(params, 4, 8_000_000, segments=4, skew_s=0.05, poll_s=0.005)
+    assert spread.misses == 4 * polls_within(0.05, 0.005)  # everyone aggregates: only the skew is waited out
+    # a shared server pays its own time for each miss
+    assert naive.seconds >= naive.requests * 0.004
+
+
+def test_a_real_channel_is_calibrated_and_the_parameters_survive_storage(memcached_server):  # noqa: F811
+    from pymemcache.client.base import PooledClient
+
+    from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
+    from recommender.serverless_model import calibrate
+
+    channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=4))
+    params = calibrate(channel, small=5, large_bytes=1_500_000, repeats=1)
+    assert params.request_s > 0 and params.bytes_per_s > 0 and params.item_limit_bytes < 1024 * 1024
+    assert params.server_s is not None and 0 <= params.server_s < params.request_s + 0.05
+    assert params.server_bytes_per_s and params.server_bytes_per_s > 0
+    assert ChannelParams.from_dict(params.to_dict()).to_dict() == pytest.approx(params.to_dict())

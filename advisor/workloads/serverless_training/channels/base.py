@@ -23,6 +23,7 @@ class Usage:
     puts: int = 0
     gets: int = 0
     lists: int = 0
+    misses: int = 0  # gets that found nothing yet (polling): counted in gets too, priced like them
     bytes_written: int = 0
     bytes_read: int = 0
     write_units: int = 0  # DynamoDB: 1 KB each
@@ -36,7 +37,7 @@ class Usage:
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
-            return {k: getattr(self, k) for k in ("puts", "gets", "lists", "bytes_written", "bytes_read",
+            return {k: getattr(self, k) for k in ("puts", "gets", "lists", "misses", "bytes_written", "bytes_read",
                                                   "write_units", "read_units")}
 
 
@@ -91,16 +92,20 @@ class ChunkedChannel:
         raise NotImplementedError
 
     def put(self, key: str, value: bytes) -> None:
-        for index, part in enumerate(split(value, self.item_limit_bytes)):
-            self._put_item(part_key(key, index), part)
+        """The later parts first and the first part (which holds the count) last: a reader that finds the first
+        part finds them all, so a poll that misses costs exactly one request."""
+        parts = split(value, self.item_limit_bytes)
+        for index in list(range(1, len(parts))) + [0]:
+            self._put_item(part_key(key, index), parts[index])
 
     def get(self, key: str) -> bytes | None:
         first = self._get_item(key)
         if first is None:
+            self.usage.add(misses=1)
             return None
         parts = [first] + [self._get_item(part_key(key, k)) for k in range(1, part_count(first))]
         if any(p is None for p in parts):
-            return None  # a writer is still writing the later parts: not there yet
+            return None  # a writer that does not write the first part last: not there yet
         return join(parts)  # type: ignore[arg-type]
 
     def put_many(self, items: dict[str, bytes], parallel: int = 1) -> None:

@@ -41,11 +41,14 @@ class DynamoDBChannel(ChunkedChannel):
         return data
 
     def put(self, key: str, value: bytes) -> None:
-        """All parts in batches of at most 25 items and 16 MB, unprocessed items retried with backoff."""
+        """All parts in batches of at most 25 items and 16 MB, unprocessed items retried with backoff; the first
+        part in the last batch (a batch is not ordered inside, so a reader may still meet a value whose later parts
+        are missing: get then answers None, as for any value not there yet)."""
         if not self.batched:
             return super().put(key, value)
-        requests = [{"PutRequest": {"Item": {"k": {"S": part_key(key, i)}, "v": {"B": part}}}}
-                    for i, part in enumerate(split(value, self.item_limit_bytes))]
+        parts = split(value, self.item_limit_bytes)
+        requests = [{"PutRequest": {"Item": {"k": {"S": part_key(key, i)}, "v": {"B": parts[i]}}}}
+                    for i in list(range(1, len(parts))) + [0]]
         batch: list[dict] = []
         size = 0
         for request in requests:
@@ -79,6 +82,7 @@ class DynamoDBChannel(ChunkedChannel):
             return super().get(key)
         first = self._get_item(key)
         if first is None:
+            self.usage.add(misses=1)
             return None
         count = part_count(first)
         if count == 1:
