@@ -136,9 +136,10 @@ def execute(schedule_id: str, runner: str) -> dict[str, Any]:
         outcome = {"reprofile": _reprofile, "import": _import, "prices": _prices}[schedule["job"]](schedule)
         outcome.update(_act(schedule, outcome))
         schedules.finish_run(run_id, "succeeded", outcome)
-        log.info("schedule %s (%s of %s): %s%s, saving %s USD/month, %.1f s", schedule_id, schedule["job"],
-                 schedule["workload"], outcome.get("finding"), " after drift" if outcome.get("drift") else "",
-                 outcome.get("saving_usd_per_month"), time.monotonic() - started)
+        saving = outcome.get("saving_usd_per_month")
+        log.info("schedule %s (%s of %s): %s%s%s, %.1f s", schedule_id, schedule["job"], schedule["workload"],
+                 outcome.get("finding"), " after drift" if outcome.get("drift") else "",
+                 f", saving {saving:.2f} USD/month" if saving is not None else "", time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded, the scheduler goes on
         message = f"{exc.message}: {exc.hint}" if isinstance(exc, AdvisorError) else f"{type(exc).__name__}: {exc}"
         schedules.finish_run(run_id, "failed", None, message)
