@@ -227,7 +227,7 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density, skew, poll_s)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
-    wait = skew + 2 * (MAX_POLL_FACTOR * poll_s) / 2
+    wait = skew + 2 * (MAX_POLL_FACTOR * poll_s / 2)  # half the longest pause at each of the two waits
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
 

@@ -55,7 +55,7 @@ def segment_bounds(size: int, segments: int) -> list[tuple[int, int]]:
 
 def _wait_all(channel: Channel, keys: list[str], options: SyncOptions) -> dict[str, bytes]:
     """Read KEYS until every one is there (other workers may still be writing), or time out. The pause between
-    rounds doubles from poll_s up to 4 x poll_s: each round of misses costs requests (money on S3 and DynamoDB)
+    rounds doubles from poll_s up to MAX_POLL_FACTOR x poll_s: each round of misses costs requests (money on S3 and DynamoDB)
     and the waiting worker's CPU, which a Lambda's small share feels."""
     found: dict[str, bytes] = {}
     deadline = time.monotonic() + options.timeout_s
