@@ -107,11 +107,8 @@ class Schedules:
             with self.store._tx() as conn:
                 conn.execute(insert(scheduler_lock).values(name=LOCK_NAME, holder=holder, heartbeat_at=now))
             return True
-        except IntegrityError:
+        except IntegrityError:  # the row exists (SQLite and PostgreSQL alike): someone holds it, maybe us
             pass
-        except Exception as exc:  # the store wraps driver errors; a duplicate key is still "someone has it"
-            if "unique" not in str(exc).lower() and "duplicate" not in str(exc).lower():
-                raise
         with self.store._tx() as conn:
             taken = conn.execute(update(scheduler_lock).where(scheduler_lock.c.name == LOCK_NAME).where(
                 or_(scheduler_lock.c.holder == holder, scheduler_lock.c.heartbeat_at < now - ttl_s)).values(

@@ -196,8 +196,7 @@ class Store:
                     old = select(profiles.c.id).where(profiles.c.workload_id == p.workload).where(
                         profiles.c.config_key == p.config.key)
                     conn.execute(delete(measurements).where(measurements.c.profile_id.in_(old)))
-                    conn.execute(delete(profiles).where(profiles.c.workload_id == p.workload).where(
-                        profiles.c.config_key == p.config.key))
+                    conn.execute(delete(profiles).where(profiles.c.id.in_(old)))
             for p in items:
                 self._ensure_workload(conn, p.workload, kind)
                 pid = conn.execute(insert(profiles).values(

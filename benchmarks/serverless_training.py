@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,16 +37,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from advisor import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
 from advisor.workloads.serverless_training.local import lambda_share, run_local, training_slice  # noqa: E402
-from advisor.workloads.serverless_training.sync import SyncOptions  # noqa: E402
+from advisor.workloads.serverless_training.sync import OPTIMIZED, SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
 from recommender import serverless_model  # noqa: E402
+from recommender.training import channel_unit_prices  # noqa: E402
 
 LARGE = WorkloadSpec("ncf-large-benchmark", "training", "benchmark size", users=20_000, items=20_000,
                      embedding_dim=32, hidden=(128, 64))
 EPOCH_SAMPLES = 1_000_000
 MODES = {"naive": SyncOptions(segments=1, parallel=1),
-         "optimized": SyncOptions(segments=None, parallel=8, compress="float16", overlap=True),
-         "sparse": SyncOptions(segments=None, parallel=8, compress="sparse", overlap=True)}
+         "optimized": OPTIMIZED,  # what the training recommendation predicts
+         "sparse": replace(OPTIMIZED, compress="sparse")}
 WARMUP_STEPS = 2  # the first steps trace the model; they are not an iteration's time
 
 
@@ -91,13 +92,8 @@ def channel_spec(name: str, mode: str, mc_port: int) -> dict:
 def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, float]:
     """(USD of the channel's requests, USD per hour of its nodes) for USAGE over SECONDS."""
     return costs.channel_usd(name, usage["puts"], usage["gets"], usage["write_units"], usage["read_units"],
-                             **prices_for_channels(table)), 0.0 if name != "memcached" else \
+                             **channel_unit_prices(table)), 0.0 if name != "memcached" else \
         table.usd("elasticache.cache.t3.medium")
-
-
-def prices_for_channels(table) -> dict:
-    return {"s3_put": table.usd("s3.put_request"), "s3_get": table.usd("s3.get_request"),
-            "dynamodb_write_unit": table.usd("dynamodb.write_unit"), "dynamodb_read_unit": table.usd("dynamodb.read_unit")}
 
 
 def main() -> None:

@@ -11,14 +11,14 @@ import math
 from dataclasses import dataclass
 
 from advisor import catalog, costs
-from advisor.domain import SLA, Config, Prediction, Profile
+from advisor.domain import CHANNELS, SLA, Config, Prediction, Profile
 from advisor.prices import PriceTable
+from advisor.workloads.serverless_training.sync import OPTIMIZED
 from recommender import serverless_model
 from recommender.search import Evaluated, SearchResult
 
 WORKER_COUNTS = (1, 2, 4, 8, 16, 32)
 LAMBDA_MODEL_ERROR = 0.35  # the largest |error| benchmarks/serverless_training.py measured (README): the interval
-OPTIMIZED = {"segments": None, "parallel": 8, "compress": "float16", "poll_s": 0.005}  # the runtime's defaults
 # ElastiCache node memory (GiB), from AWS's node-type table; only the types our price tables price.
 CACHE_NODES = (("cache.t3.micro", 0.5), ("cache.t3.small", 1.37), ("cache.t3.medium", 3.09))
 
@@ -82,8 +82,9 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
             return ev
         params = serverless_model.ChannelParams.from_dict(probed)
     step = serverless_model.iteration(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
-                                      workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED["segments"], OPTIMIZED["parallel"],
-                                      OPTIMIZED["compress"], OPTIMIZED["poll_s"], shared_server=channel == "memcached",
+                                      workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED.segments,
+                                      OPTIMIZED.parallel, OPTIMIZED.compress, OPTIMIZED.poll_s,
+                                      shared_server=channel == "memcached",
                                       density=s.get("nonzero", 1.0))
     iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)
@@ -115,6 +116,15 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
 _NO_CHANNEL = serverless_model.ChannelParams(0.0, math.inf, 1)
 
 
+CHANNEL_PRICE_KEYS = {"s3_put": "s3.put_request", "s3_get": "s3.get_request",
+                      "dynamodb_write_unit": "dynamodb.write_unit", "dynamodb_read_unit": "dynamodb.read_unit"}
+
+
+def channel_unit_prices(prices: PriceTable) -> dict[str, float | None]:
+    """The unit prices costs.channel_usd takes, from PRICES (None where the table has no sourced price)."""
+    return {arg: prices.usd(key) for arg, key in CHANNEL_PRICE_KEYS.items()}
+
+
 def _channel_costs(channel: str | None, ex: serverless_model.Exchange, workers: int,
                    prices: PriceTable) -> tuple[float, float, str | None]:
     """(USD of the channel's requests per iteration, USD per hour of its nodes, why it cannot be priced)."""
@@ -127,10 +137,8 @@ def _channel_costs(channel: str | None, ex: serverless_model.Exchange, workers: 
                 hourly = prices.usd(f"elasticache.{node}")
                 return (0.0, hourly, None) if hourly is not None else (0.0, 0.0, _unpriced(prices, node))
         return 0.0, 0.0, f"needs {needed_gib:.1f} GiB of cache, more than the priced node types hold"
-    keys = {"s3_put": "s3.put_request", "s3_get": "s3.get_request", "dynamodb_write_unit": "dynamodb.write_unit",
-            "dynamodb_read_unit": "dynamodb.read_unit"}
-    unit = {k: prices.usd(v) for k, v in keys.items()}
-    missing = [keys[k] for k, v in unit.items() if v is None and k.startswith(channel)]
+    unit = channel_unit_prices(prices)
+    missing = [CHANNEL_PRICE_KEYS[k] for k, v in unit.items() if v is None and k.startswith(channel)]
     if missing:
         return 0.0, 0.0, _unpriced(prices, missing[0])
     write_units = ex.puts * math.ceil(ex.item_bytes / 1024)
@@ -141,7 +149,7 @@ def _channel_costs(channel: str | None, ex: serverless_model.Exchange, workers: 
 
 
 def recommend_training(profiles: list[Profile], sla: SLA, job: TrainingJob, prices: PriceTable,
-                       channels: tuple[str, ...] = ("s3", "dynamodb", "memcached")) -> SearchResult:
+                       channels: tuple[str, ...] = CHANNELS) -> SearchResult:
     """Every candidate the slices support, predicted, priced and checked against the deadline."""
     considered: list[Evaluated] = []
     slices = [p for p in profiles if p.feasible and "step_ms" in p.summary]

@@ -6,26 +6,25 @@ import threading
 from typing import Any
 
 from advisor import catalog, settings
-from advisor.domain import PLATFORMS, SLA, Config, Profile
+from advisor.domain import MEMORY_PLATFORMS, PLATFORMS, SLA, Config, Profile
 from advisor.errors import AdvisorError, BadInput
 from advisor.workloads import builtin
 from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
 
 
-def default_grid(platforms: tuple[str, ...]) -> list[Config]:
-    """The small local grid from ADVISOR_BOOTSTRAP_GRID, limited to PLATFORMS."""
+def default_grid(platforms: tuple[str, ...] | None, setting: str = "BOOTSTRAP_GRID") -> list[Config]:
+    """The configs a grid setting names (ADVISOR_BOOTSTRAP_GRID, or ADVISOR_TRAINING_GRID for training), e.g.
+    'lambda:512,1024;sagemaker-realtime:ml.c5.large', limited to PLATFORMS when given."""
     configs: list[Config] = []
-    for part in str(settings.get("BOOTSTRAP_GRID")).split(";"):
+    for part in str(settings.get(setting)).split(";"):
         platform, _, values = part.partition(":")
         platform = platform.strip()
-        if platform not in platforms:
+        if platforms is not None and platform not in platforms:
             continue
-        for value in values.split(","):
-            value = value.strip()
-            if platform in ("lambda", "sagemaker-serverless"):
-                configs.append(catalog.validate(Config(platform, memory_mb=int(value))))
-            else:
-                configs.append(catalog.validate(Config(platform, instance_type=value)))
+        for value in filter(None, (v.strip() for v in values.split(","))):
+            config = Config(platform, memory_mb=int(value)) if platform in MEMORY_PLATFORMS \
+                else Config(platform, instance_type=value)
+            configs.append(catalog.validate(config))
     return configs
 
 
@@ -57,9 +56,7 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     if body.get("configs"):
         configs = [Config.from_dict(c) for c in body["configs"]]
     elif spec.kind == "training":
-        from advisor.service.training import training_grid
-
-        configs = [c for c in training_grid() if not body.get("platform") or c.platform in platforms]
+        configs = default_grid(platforms if body.get("platform") else None, "TRAINING_GRID")
     else:
         configs = default_grid(platforms)
     for c in configs:

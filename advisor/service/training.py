@@ -6,25 +6,12 @@ import hashlib
 import json
 from typing import Any
 
-from advisor import catalog, settings
+from advisor import settings
 from advisor.domain import SLA, Config
 from advisor.errors import BadInput, NoFeasibleConfig
 from advisor.service.common import Progress, _number, store
 
 TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training")
-
-
-def training_grid() -> list[Config]:
-    """The configs ADVISOR_TRAINING_GRID names, e.g. 'lambda-training:1024,1769;sagemaker-training:ml.c5.large'."""
-    configs: list[Config] = []
-    for part in str(settings.get("TRAINING_GRID")).split(";"):
-        platform, _, values = part.partition(":")
-        for value in filter(None, (v.strip() for v in values.split(","))):
-            if platform.strip() == "lambda-training":
-                configs.append(catalog.validate(Config("lambda-training", memory_mb=int(value))))
-            else:
-                configs.append(catalog.validate(Config(platform.strip(), instance_type=value)))
-    return configs
 
 
 def configured_channels() -> dict[str, dict[str, Any]]:

@@ -134,15 +134,20 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     step_ms: list[float] = []
     exchange_ms: list[float] = []
     nonzero: list[float] = []  # the gradient's density: what a sparse exchange moves
+
+    def stop_at(next_step: int, status: str) -> dict[str, Any]:
+        """Checkpoint what resuming at NEXT_STEP needs, and report this invocation."""
+        checkpoints.save(cfg.run, cfg.worker, next_step, [v.numpy() for v in variables],
+                         [v.numpy() for v in optimizer.variables])
+        return {"status": status, "next_step": next_step, "losses": losses, "step_ms": step_ms,
+                "exchange_ms": exchange_ms, "nonzero": nonzero}
+
     prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
     upcoming: Any = None
     try:
         for step in range(start, cfg.steps):
             if step > start and clock() - began > budget_s:  # every invocation makes at least one step of progress
-                checkpoints.save(cfg.run, cfg.worker, step, [v.numpy() for v in variables],
-                                 [v.numpy() for v in optimizer.variables])
-                return {"status": "continue", "next_step": step, "losses": losses, "step_ms": step_ms,
-                        "exchange_ms": exchange_ms, "nonzero": nonzero}
+                return stop_at(step, "continue")
             step_began = time.perf_counter()
             batch = upcoming.result() if upcoming is not None else shard_batch(cfg.spec, cfg.worker, cfg.workers,
                                                                                    step)
@@ -173,10 +178,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     finally:
         if prefetch is not None:
             prefetch.shutdown(wait=True)
-    checkpoints.save(cfg.run, cfg.worker, cfg.steps, [v.numpy() for v in variables],
-                     [v.numpy() for v in optimizer.variables])
-    return {"status": "done", "next_step": cfg.steps, "losses": losses, "step_ms": step_ms, "exchange_ms": exchange_ms,
-            "nonzero": nonzero}
+    return stop_at(cfg.steps, "done")
 
 
 def initial_weights(spec: WorkloadSpec, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
