@@ -48,6 +48,7 @@ class CpuLimiter:
 
     def __init__(self) -> None:
         self.mode, self.root = self._detect()
+        self._placed = itertools.count()  # processes placed so far: concurrent ones go to different cores
 
     @staticmethod
     def _detect() -> tuple[str, Path | None]:
@@ -63,9 +64,13 @@ class CpuLimiter:
         return "affinity", None
 
     def apply(self, pid: int, share: float) -> Path | None:
-        """Limit PID to SHARE CPUs; return the cgroup made for it (to remove later), if any."""
-        cores = available_cores()[: max(1, math.ceil(share - 1e-9))]
-        os.sched_setaffinity(pid, cores)
+        """Limit PID to SHARE CPUs; return the cgroup made for it (to remove later), if any. Successive processes
+        start on successive cores, so several small shares running at once (training workers) spread over the
+        machine instead of queueing on its first core beyond their quotas."""
+        cores = available_cores()
+        width = min(len(cores), max(1, math.ceil(share - 1e-9)))
+        first = next(self._placed) * width
+        os.sched_setaffinity(pid, [cores[(first + k) % len(cores)] for k in range(width)])
         if self.root is None:
             return None
         group = self.root / "advisor" / f"trial-{uuid.uuid4().hex[:10]}"
