@@ -231,6 +231,23 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
 
+def tune(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
+         options: Any, shared_server: bool = True, density: float = 1.0) -> tuple[Any, Iteration]:
+    """OPTIONS (a SyncOptions) with the number of segments that the model predicts fastest on this channel, and
+    that prediction. Few segments mean few requests (what a store with a high cost per request, or one
+    serving every worker from one process, wants); more spread the aggregation and the bytes over the workers
+    and over parallel requests (what a store that scales with its clients wants)."""
+    from dataclasses import replace
+
+    best = None
+    for segments in sorted({1, max(1, workers // 2), workers, 2 * workers, 4 * workers}):
+        step = iteration(compute_s, compute_sd_s, params, workers, gradient_bytes, segments, options.parallel,
+                         options.compress, options.poll_s, shared_server, density)
+        if best is None or step.seconds < best[1].seconds:
+            best = (replace(options, segments=segments), step)
+    return best
+
+
 def iterations_per_epoch(samples: int, workers: int, batch: int) -> int:
     """Data parallel: each iteration consumes one local batch on every worker."""
     return max(1, math.ceil(samples / (workers * batch)))

@@ -81,18 +81,17 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
                          f"ADVISOR_TRAINING_CHANNELS and profile again)")
             return ev
         params = serverless_model.ChannelParams.from_dict(probed)
-    step = serverless_model.iteration(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
-                                      workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED.segments,
-                                      OPTIMIZED.parallel, OPTIMIZED.compress, OPTIMIZED.poll_s,
-                                      shared_server=channel == "memcached",
-                                      density=s.get("nonzero", 1.0))
+    sync, step = serverless_model.tune(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
+                                       workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED,
+                                       shared_server=channel == "memcached", density=s.get("nonzero", 1.0))
     iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)
     duration = Prediction(seconds * 1000, seconds * 1000 * (1 - LAMBDA_MODEL_ERROR),
                           seconds * 1000 * (1 + LAMBDA_MODEL_ERROR),
                           basis=(f"{iterations} iterations x {step.seconds * 1000:.0f} ms (compute "
                                  f"{step.compute_s * 1000:.0f}, exchange {step.exchange_s * 1000:.0f}, wait "
-                                 f"{step.wait_s * 1000:.0f}), {invocations} invocation(s) per worker; "
+                                 f"{step.wait_s * 1000:.0f}; {sync.segments} segment(s), {sync.compress}), "
+                                 f"{invocations} invocation(s) per worker; "
                                  f"+/-{LAMBDA_MODEL_ERROR:.0%} model error"))
     ev.predicted["duration_ms"] = duration
     ev.predicted["iteration_ms"] = Prediction(step.seconds * 1000, step.seconds * 1000 * (1 - LAMBDA_MODEL_ERROR),

@@ -58,3 +58,20 @@ def test_a_real_channel_is_calibrated_and_the_parameters_survive_storage(memcach
     assert params.server_s is not None and 0 <= params.server_s < params.request_s + 0.05
     assert params.server_bytes_per_s and params.server_bytes_per_s > 0
     assert ChannelParams.from_dict(params.to_dict()).to_dict() == pytest.approx(params.to_dict())
+
+
+def test_segments_are_tuned_to_the_channel():
+    from advisor.workloads.serverless_training.sync import OPTIMIZED
+    from recommender.serverless_model import iteration, tune
+
+    def best(params, shared):
+        options, step = tune(0.05, 0.005, params, 4, 8_000_000, OPTIMIZED, shared_server=shared)
+        others = [iteration(0.05, 0.005, params, 4, 8_000_000, s, OPTIMIZED.parallel, OPTIMIZED.compress,
+                            OPTIMIZED.poll_s, shared).seconds for s in (1, 2, 4, 8, 16)]
+        assert step.seconds == pytest.approx(min(others))
+        return options.segments
+
+    # a store whose every request is slow and served by one process: the fewest requests win
+    assert best(ChannelParams(0.02, 500e6, 10_000_000, server_s=0.02), shared=True) == 1
+    # a store that scales with its clients, cheap requests, small items: spreading the aggregation wins
+    assert best(ChannelParams(0.001, 50e6, 400_000), shared=False) >= 4
