@@ -5,17 +5,17 @@ CPU-share emulation of a Lambda (memory chosen so the workers' shares fit this m
 gradients through S3 and DynamoDB (moto's server on loopback, which enforces DynamoDB's 400 KB item) and Memcached
 (a real server, default 1 MB items).
 naive: the whole gradient as one value, one aggregator, one request at a time (DynamoDB: the fewest items that fit,
-one request each). optimized: one segment per worker spread over all aggregators, 8 requests in flight, float16 on
-the wire, DynamoDB batch writes and reads, the next batch prepared during the exchange. sparse: the same, but each
-segment sent as the indices and float32 values of its non-zero entries (lossless: a batch touches few embedding
-rows), instead of float16.
+one request each). The optimized runtime: 8 requests in flight, DynamoDB batch writes and reads, the next batch
+prepared during the exchange, and the number of segments and the wire encoding that the model predicts fastest:
+float16 (lossy) or sparse (the indices and float32 values of the non-zero entries: lossless, and a batch touches few
+embedding rows). Both encodings are run, each with its tuned segments; the model's pick is marked.
 
-The analytical model (recommender/serverless_model.py) is calibrated by one short training slice per channel: one
-worker's compute under the same CPU share and a probe of the channel from inside it. Its prediction is printed
-beside each measurement. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000 interactions.
-Loopback servers have no network latency: absolute times are what this machine gives, not what AWS gives.
+The analytical model (recommender/serverless_model.py) is calibrated by a short training slice per channel and
+repeat: the workers' compute under the same CPU share and a probe of the channel from inside it. Its prediction is
+printed beside each measurement. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000
+interactions. Loopback servers have no network latency: absolute times are what this machine gives, not AWS.
 
-    python benchmarks/serverless_training.py [--workers 4] [--steps 8]
+    python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from advisor import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
 from advisor.workloads.serverless_training.local import lambda_share, run_local, training_slice  # noqa: E402
-from advisor.workloads.serverless_training.sync import OPTIMIZED, SyncOptions  # noqa: E402
+from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED, SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
 from recommender import serverless_model  # noqa: E402
 from recommender.training import channel_unit_prices  # noqa: E402
@@ -46,8 +46,7 @@ LARGE = WorkloadSpec("ncf-large-benchmark", "training", "benchmark size", users=
                      embedding_dim=32, hidden=(128, 64))
 EPOCH_SAMPLES = 1_000_000
 MODES = {"naive": SyncOptions(segments=1, parallel=1),
-         "optimized": OPTIMIZED,  # what the training recommendation predicts
-         "sparse": replace(OPTIMIZED, compress="sparse")}
+         **{compress: replace(OPTIMIZED, compress=compress) for compress in COMPRESSIONS}}
 WARMUP_STEPS = 2  # the first steps trace the model; they are not an iteration's time
 
 
@@ -96,10 +95,51 @@ def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, f
         table.usd("elasticache.cache.t3.medium")
 
 
+def calibration(name: str, probe: dict) -> tuple[float, float, serverless_model.ChannelParams, float]:
+    """(compute s, its spread, the channel's parameters, the gradient's density) from PROBE, a training slice."""
+    compute = [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]]
+    return (statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000,
+            serverless_model.ChannelParams.from_dict(probe["channel_params"][name]), statistics.fmean(probe["nonzero"]))
+
+
+def pick(name: str, probe: dict, workers: int, grad: int) -> str:
+    """The encoding the optimized runtime uses on channel NAME: the one the model predicts fastest from PROBE."""
+    compute_s, compute_sd_s, params, density = calibration(name, probe)
+    options, _ = serverless_model.tune(compute_s, compute_sd_s, params, workers, grad, OPTIMIZED, density=density,
+                                       compressions=COMPRESSIONS)
+    return options.compress
+
+
+def measure(name: str, mode: str, spec: dict, probe: dict, workers: int, steps: int, memory_mb: int, grad: int,
+            table, endpoint: str) -> dict:
+    """One run of MODE on channel NAME, and the model's prediction for it from PROBE (this repeat's slice)."""
+    compute_s, compute_sd_s, params, density = calibration(name, probe)
+    options = MODES[mode]
+    if options.segments is None:  # segments tuned to the channel by the model, as the training recommendation does
+        options, _ = serverless_model.tune(compute_s, compute_sd_s, params, workers, grad, options, density=density)
+    reset_channels(endpoint)
+    with tempfile.TemporaryDirectory() as ckpt:
+        results = run_local(f"bench-{name}-{mode}", LARGE, workers, steps, spec, ckpt, memory_mb, options)
+    measured = statistics.median(statistics.fmean(r["step_ms"][WARMUP_STEPS:]) for r in results) / 1000
+    exchanged = statistics.median(statistics.fmean(r["exchange_ms"][WARMUP_STEPS:]) for r in results) / 1000
+    usage = {k: sum(r["usage"][k] for r in results) / steps for k in results[0]["usage"]}
+    predicted = serverless_model.iteration(compute_s, compute_sd_s, params, workers, grad, options.segments,
+                                           options.parallel, options.compress, options.poll_s, density=density)
+    iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
+    request_usd, node_usd_per_hour = channel_usd(name, usage, measured, table)
+    epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
+                                     table.usd("lambda.x86_64.gb_second"), table.usd("lambda.request"),
+                                     request_usd * iterations, node_usd_per_hour)
+    return {"measured": measured, "exchanged": exchanged, "predicted": predicted, "usage": usage,
+            "usd_epoch": epoch.usd_total, "method": results[0]["method"], "segments": options.segments,
+            "compress": options.compress}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of every mode, interleaved (medians kept)")
     parser.add_argument("--channels", default="s3,dynamodb,memcached")
     args = parser.parse_args()
     workers = args.workers
@@ -110,57 +150,83 @@ def main() -> None:
     moto, endpoint, memcached, mc_port = start_servers()
     os.environ.update(ADVISOR_AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                       ADVISOR_REGION="us-east-1")
-    rows = []
+    names, modes = args.channels.split(","), list(MODES)
+    runs: dict[tuple[str, str], list[dict]] = {(n, m): [] for n in names for m in modes}
     try:
-        for name in args.channels.split(","):
-            for mode, options in MODES.items():
+        for repeat in range(args.repeats):
+            for name in names:
                 reset_channels(endpoint)
-                spec = channel_spec(name, mode, mc_port)
                 with tempfile.TemporaryDirectory() as ckpt:
-                    probe = training_slice(LARGE, WARMUP_STEPS + 6, ckpt, lambda_share(memory_mb), {name: spec},
-                                           workers)
-                    compute = [ms for steps in probe["step_ms"] for ms in steps[WARMUP_STEPS:]]
-                    params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
-                    reset_channels(endpoint)
-                    results = run_local(f"bench-{name}-{mode}", LARGE, workers, args.steps, spec, ckpt, memory_mb,
-                                        options)
-                measured = statistics.median(statistics.fmean(r["step_ms"][WARMUP_STEPS:]) for r in results) / 1000
-                exchanged = statistics.median(statistics.fmean(r["exchange_ms"][WARMUP_STEPS:]) for r in results) / 1000
-                usage = {k: sum(r["usage"][k] for r in results) / args.steps for k in results[0]["usage"]}
-                predicted = serverless_model.iteration(
-                    statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000, params, workers, grad,
-                    options.segments, options.parallel, options.compress, options.poll_s,
-                    density=statistics.fmean(probe["nonzero"]))
-                iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
-                request_usd, node_usd_per_hour = channel_usd(name, usage, measured, table)
-                epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
-                                                 table.usd("lambda.x86_64.gb_second"), table.usd("lambda.request"),
-                                                 request_usd * iterations, node_usd_per_hour)
-                rows.append((name, mode, measured, predicted, usage, epoch, results[0]["method"], exchanged))
-                print(f"... {name} {mode}: {measured:.3f} s/iteration; probe {params.to_dict()}", file=sys.stderr,
-                      flush=True)
+                    probe = training_slice(LARGE, WARMUP_STEPS + 6, ckpt, lambda_share(memory_mb),
+                                           {name: channel_spec(name, "probe", mc_port)}, workers)
+                picked = pick(name, probe, workers, grad)
+                # rotate the order each repeat, so no mode always runs first (on a cold server) or last
+                for mode in modes[repeat % len(modes):] + modes[:repeat % len(modes)]:
+                    run = measure(name, mode, channel_spec(name, mode, mc_port), probe, workers, args.steps,
+                                  memory_mb, grad, table, endpoint)
+                    runs[(name, mode)].append(dict(run, picked=mode == picked))
+                    print(f"... repeat {repeat + 1}/{args.repeats} {name} {mode}: {run['measured']:.3f} s/iteration "
+                          f"(predicted {run['predicted'].seconds:.3f}); probe {probe['channel_params'][name]}",
+                          file=sys.stderr, flush=True)
     finally:
         moto.stop()
         memcached.terminate()
-    method = rows[0][6]
+    report(runs, names, modes, workers, memory_mb, grad, args)
+
+
+def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_mb: int, grad: int, args) -> None:
+    """The table: medians over the repeats; speed-ups as ratios of medians, with the range of the per-repeat
+    ratios (each from runs made minutes apart)."""
+    def median(key, rows):
+        return statistics.median(key(r) for r in rows)
+
+    method = next(iter(runs.values()))[0]["method"]
     print(f"Serverless training: {workers} worker processes, Lambda {memory_mb} MB emulated on this machine "
           f"({method}), gradient {grad / 1e6:.1f} MB (float32), batch {LARGE.batch_size}, {args.steps} steps "
-          f"(first {WARMUP_STEPS} not timed), loopback servers; epoch = {EPOCH_SAMPLES:,} interactions = "
+          f"(first {WARMUP_STEPS} not timed), loopback servers; medians of {args.repeats} interleaved repeats; "
+          f"epoch = {EPOCH_SAMPLES:,} interactions = "
           f"{serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)} iterations")
-    print(f"{'channel':<10} {'mode':<10} {'s/iter':>7} {'predicted':>9} {'error':>6} {'exchange':>8} {'(pred.)':>7} "
-          f"{'compute':>7} {'requests':>8} {'(pred.)':>7} {'MB/iter':>7} {'(pred.)':>7} {'USD/epoch':>10} "
-          f"{'speed-up':>8}")
-    naive = {r[0]: r[2] for r in rows if r[1] == "naive"}
-    for name, mode, measured, pred, usage, epoch, _, exchanged in rows:
-        moved = (usage["bytes_written"] + usage["bytes_read"]) / 1e6
-        print(f"{name:<10} {mode:<10} {measured:>7.3f} {pred.seconds:>9.3f} {(pred.seconds - measured) / measured:>+6.0%} "
-              f"{exchanged:>8.3f} {pred.exchange_s + pred.wait_s:>7.3f} {pred.compute_s:>7.3f} "
-              f"{usage['puts'] + usage['gets']:>8.0f} "
-              f"{pred.exchange.requests:>7d} {moved:>7.1f} {pred.exchange.bytes_moved / 1e6:>7.1f} "
-              f"{epoch.usd_total:>10.4f} {naive.get(name, measured) / measured:>7.2f}x")
-    print("exchange: measured per step (waits included) beside the model's exchange + wait; compute: the model's, "
-          "from the slice; requests and MB: measured per iteration, all workers (polling misses included), beside "
-          "the model's count")
+    print(f"{'channel':<10} {'mode':<10} {'pick':>4} {'segs':>4} {'s/iter':>7} {'range':>11} {'predicted':>9} "
+          f"{'error':>6} {'exchange':>8} {'(pred.)':>7} {'compute':>7} {'requests':>8} {'(pred.)':>7} {'MB/iter':>7} {'(pred.)':>7} "
+          f"{'USD/epoch':>10} {'speed-up':>8} {'range':>11}")
+    for name in names:
+        naive = runs[(name, "naive")]
+        for mode in modes:
+            rows = runs[(name, mode)]
+            measured = median(lambda r: r["measured"], rows)
+            predicted = median(lambda r: r["predicted"].seconds, rows)
+            pred = sorted(rows, key=lambda r: r["predicted"].seconds)[len(rows) // 2]["predicted"]
+            ratios = [n["measured"] / r["measured"] for n, r in zip(naive, rows)]
+            moved = median(lambda r: r["usage"]["bytes_written"] + r["usage"]["bytes_read"], rows) / 1e6
+            requests = median(lambda r: r["usage"]["puts"] + r["usage"]["gets"], rows)
+            spread = f"{min(r['measured'] for r in rows):.3f}-{max(r['measured'] for r in rows):.3f}"
+            segments = "/".join(str(n) for n in sorted({r["segments"] for r in rows}))
+            picked = "" if mode == "naive" else f"{sum(r['picked'] for r in rows)}/{len(rows)}"
+            print(f"{name:<10} {mode:<10} {picked:>4} {segments:>4} {measured:>7.3f} {spread:>11} {predicted:>9.3f} "
+                  f"{(predicted - measured) / measured:>+6.0%} {median(lambda r: r['exchanged'], rows):>8.3f} "
+                  f"{pred.exchange_s + pred.wait_s:>7.3f} {pred.compute_s:>7.3f} {requests:>8.0f} "
+                  f"{pred.exchange.requests:>7d} {moved:>7.1f} {pred.exchange.bytes_moved / 1e6:>7.1f} "
+                  f"{median(lambda r: r['usd_epoch'], rows):>10.4f} "
+                  f"{median(lambda r: r['measured'], naive) / measured:>7.2f}x "
+                  f"{min(ratios):>5.2f}-{max(ratios):.2f}x")
+    errors = [abs(median(lambda r: r["predicted"].seconds, rows) - median(lambda r: r["measured"], rows))
+              / median(lambda r: r["measured"], rows) for rows in runs.values()]
+    print(f"model error: max |error| {max(errors):.0%}, {sum(e <= 0.15 for e in errors)} of {len(errors)} rows "
+          f"within 15%")
+    for name in names:
+        naive = runs[(name, "naive")]
+        chosen = [next(runs[(name, m)][k] for m in modes if runs[(name, m)][k]["picked"]) for k in range(len(naive))]
+        ratios = [n["measured"] / c["measured"] for n, c in zip(naive, chosen)]
+        print(f"optimized runtime on {name} (the model's pick each repeat: {'/'.join(c['compress'] for c in chosen)}): "
+              f"{statistics.median(ratios):.2f}x naive (per repeat {min(ratios):.2f}-{max(ratios):.2f}x)")
+    print("float16, sparse: the optimized runtime with that wire encoding; pick: repeats in which the model "
+          "predicted this encoding fastest (what the optimized runtime and the training recommendation use); "
+          "segs: segments per gradient, tuned to the channel by the model each repeat; "
+          "s/iter: median over the repeats (range: min-max); predicted: median of the repeats' predictions, each "
+          "from that repeat's slice; exchange: measured per step (waits included) beside the model's exchange + "
+          "wait; compute: the model's, from the slice; requests and MB: measured per iteration, all workers "
+          "(polling misses included), beside the model's count; speed-up: naive's median over this mode's "
+          "(range: per-repeat ratios)")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@
 W workers, gradient G bytes (halved by float16), S segments, A = min(W, S) aggregators, p requests in flight per
 worker, a channel item limit L (each value costs ceil(size / L) requests), per-request latency l and per-client
 bandwidth B. One worker's critical path (our reconstruction, after AWS-FACTS.md):
-    write its S segments          ceil(S*k / p) * l + G / B
-    aggregate S/A segments        ceil(W*S*k / (A*p)) * l + W*G / (A*B)   then write them: ceil(S*k/(A*p))*l + G/(A*B)
-    read all S aggregates         ceil(S*k / p) * l + G / B
-(k parts per segment). Workers waiting for a value poll for it; each read that misses is a request (`polls_within`).
+    write its S segments          F/E + ceil(S*k / p) * l + G / B
+    aggregate S/A segments        ceil(W*S*k / (A*p)) * l + W*G / (A*B) + W*F / (A*D) + F / (A*E)
+                                  then write them: ceil(S*k/(A*p))*l + G/(A*B)
+    read all S aggregates         ceil(S*k / p) * l + G / B + F / D
+(k parts per segment; F the float32 gradient's bytes, E and D the speeds at which the worker's CPU encodes it for
+the wire and decodes and sums it, measured for each encoding). Workers waiting for a value poll for it; each
+read that misses is a request (`polls_within`).
 A channel served by one process (a node, or a test server) also serialises the requests of all workers, misses
 included: total requests * the server's time per request + total bytes / B. The exchange takes the longer of the
 two. l, B and the server's time are calibrated by a short probe of the channel from inside the worker's CPU share,
@@ -19,8 +22,10 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+CODECS = ("none", "float16", "sparse")  # the wire encodings of advisor/workloads/serverless_training/sync.py
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,14 @@ class ChannelParams:
     request_s: float  # latency of one small request, one client
     bytes_per_s: float  # bandwidth of one client for large values
     item_limit_bytes: int
-    reduce_bytes_per_s: float = math.inf  # decoding, summing and encoding gradient bytes on the worker's CPU
     client_cpu_s: float = 0.0  # the part of request_s that is the client's own CPU work: it does not overlap
     server_s: float | None = None  # the store's own time per small request (None: request_s - client_cpu_s)
     server_bytes_per_s: float | None = None  # the store's own bandwidth, without the client's encoding (None: B)
+    # per wire encoding, (encode, decode-and-sum) speed on the worker's CPU, in bytes of float32 gradient per second
+    codecs: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def codec(self, compress: str) -> tuple[float, float]:
+        return self.codecs.get(compress, (math.inf, math.inf))
 
     @property
     def server_request_s(self) -> float:
@@ -39,8 +48,9 @@ class ChannelParams:
 
     def to_dict(self) -> dict[str, float]:
         data = {"request_ms": self.request_s * 1000, "mb_per_s": self.bytes_per_s / 1e6,
-                "item_limit_kb": self.item_limit_bytes / 1024, "reduce_mb_per_s": self.reduce_bytes_per_s / 1e6,
-                "client_cpu_ms": self.client_cpu_s * 1000}
+                "item_limit_kb": self.item_limit_bytes / 1024, "client_cpu_ms": self.client_cpu_s * 1000}
+        for compress, (enc, dec) in self.codecs.items():
+            data[f"encode_mb_per_s_{compress}"], data[f"decode_mb_per_s_{compress}"] = enc / 1e6, dec / 1e6
         if self.server_s is not None:
             data["server_ms"] = self.server_s * 1000
         if self.server_bytes_per_s is not None:
@@ -50,10 +60,12 @@ class ChannelParams:
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> "ChannelParams":
         server_ms, server_mb_s = data.get("server_ms"), data.get("server_mb_per_s")
+        legacy = 2 * data.get("reduce_mb_per_s", math.inf)  # older probes timed one round trip for every encoding
+        codecs = {c: (data.get(f"encode_mb_per_s_{c}", legacy) * 1e6, data.get(f"decode_mb_per_s_{c}", legacy) * 1e6)
+                  for c in CODECS if f"encode_mb_per_s_{c}" in data or "reduce_mb_per_s" in data}
         return cls(data["request_ms"] / 1000, data["mb_per_s"] * 1e6, int(round(data["item_limit_kb"] * 1024)),
-                   data.get("reduce_mb_per_s", math.inf) * 1e6, data.get("client_cpu_ms", 0.0) / 1000,
-                   None if server_ms is None else server_ms / 1000,
-                   None if server_mb_s is None else server_mb_s * 1e6)
+                   data.get("client_cpu_ms", 0.0) / 1000, None if server_ms is None else server_ms / 1000,
+                   None if server_mb_s is None else server_mb_s * 1e6, codecs)
 
 
 def cpu_share(seconds: float = 0.5) -> float:
@@ -65,9 +77,10 @@ def cpu_share(seconds: float = 0.5) -> float:
 
 
 def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repeats: int = 2,
-              prefix: str = "probe") -> ChannelParams:
+              prefix: str = "probe", density: float = 1.0) -> ChannelParams:
     """Time small puts and gets (latency, and how much of it is the client's CPU) and large ones (bandwidth) on
-    CHANNEL, one client, from inside the CPU share the workers will have."""
+    CHANNEL, one client, from inside the CPU share the workers will have; and each wire encoding of a gradient of
+    DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows)."""
     share = cpu_share()
     start, cpu = time.perf_counter(), time.process_time()
     for k in range(small):
@@ -75,10 +88,6 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
         channel.get(f"{prefix}/small/{k}")
     request_s = (time.perf_counter() - start) / (2 * small)
     client_s = min(request_s, (time.process_time() - cpu) / (2 * small) / max(share, 1e-3))
-    server_s = _server_time(channel, f"{prefix}/small/0")
-    one_item = os.urandom(min(256 * 1024, channel.item_limit_bytes - 64))  # one part on every store
-    channel.put(f"{prefix}/item", one_item)
-    server_bytes_s = len(one_item) / max(_server_time(channel, f"{prefix}/item") - server_s, 1e-6)
     payload = os.urandom(large_bytes)
     parts = math.ceil(large_bytes / channel.item_limit_bytes)
     start = time.perf_counter()
@@ -86,12 +95,19 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
         channel.put(f"{prefix}/large/{k}", payload)
         channel.get(f"{prefix}/large/{k}")
     elapsed = time.perf_counter() - start - 2 * repeats * parts * request_s
+    server_s = _server_time(lambda: channel.get(f"{prefix}/small/0"))
+    # the store's own bandwidth from a put and a get of the large value (a store may hash what it is given), its
+    # parts' request times taken off; one request per burst, so that a CPU quota does not throttle the client
+    server_large_s = (_server_time(lambda: channel.put(f"{prefix}/large/0", payload), burst=1)
+                      + _server_time(lambda: channel.get(f"{prefix}/large/0"), burst=1))
+    server_bytes_s = 2 * large_bytes / max(server_large_s - 2 * parts * server_s, large_bytes / 1e10)
+    codecs = {c: codec_throughput(large_bytes, c, density) for c in CODECS}
     return ChannelParams(request_s, 2 * repeats * large_bytes / max(elapsed, 1e-6), channel.item_limit_bytes,
-                         reduce_throughput(large_bytes), client_s, server_s, server_bytes_s)
+                         client_s, server_s, server_bytes_s, codecs)
 
 
-def _server_time(channel: Any, key: str, burst: int = 4, rounds: int = 3) -> float:
-    """The store's own time per get of KEY: wall minus CPU of a few gets made right after a rest, when a CPU
+def _server_time(request: Any, burst: int = 4, rounds: int = 3) -> float:
+    """The store's own time per REQUEST (a callable): wall minus CPU of a few made right after a rest, when a CPU
     quota (a Lambda's, the local emulation's) has refilled and does not stretch the client. Under load this is
     the time the store's requests queue behind each other, which one throttled client's latency hides."""
     samples = []
@@ -99,23 +115,32 @@ def _server_time(channel: Any, key: str, burst: int = 4, rounds: int = 3) -> flo
         time.sleep(0.12)  # longer than a CFS quota period (100 ms)
         start, cpu = time.perf_counter(), time.process_time()
         for _ in range(burst):
-            channel.get(key)
+            request()
         samples.append(((time.perf_counter() - start) - (time.process_time() - cpu)) / burst)
     return max(0.0, sorted(samples)[len(samples) // 2])
 
 
-def reduce_throughput(nbytes: int, repeats: int = 3) -> float:
-    """Bytes per second this CPU decodes, sums and re-encodes: the aggregator's own work in scatter-reduce."""
+def codec_throughput(nbytes: int, compress: str, density: float = 1.0, min_s: float = 0.3) -> tuple[float, float]:
+    """(encode, decode-and-sum) speed of COMPRESS on this CPU, in float32 gradient bytes per second, timed on the
+    exchange's own functions with a gradient of DENSITY: the worker's CPU work in scatter-reduce besides requests.
+    Each is repeated for MIN_S, several CPU-quota periods, so that a quota's average share, not a burst, is seen."""
     import numpy as np
 
-    values = np.random.default_rng(0).normal(size=nbytes // 4).astype(np.float32)
-    encoded = [values.tobytes(), values.astype(np.float16).tobytes()]
-    start = time.perf_counter()
-    for _ in range(repeats):
-        for data, dtype in zip(encoded, (np.float32, np.float16)):
-            total = np.frombuffer(data, dtype=dtype).astype(np.float32) + values
-            (total / 2).astype(dtype).tobytes()
-    return 2 * repeats * nbytes / max(time.perf_counter() - start, 1e-9)
+    from advisor.workloads.serverless_training.sync import decode, encode
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=nbytes // 4).astype(np.float32)
+    values[rng.random(values.size) >= density] = 0.0
+    data = encode(values, compress)
+
+    def rate(work: Any) -> float:
+        count, start = 0, time.perf_counter()
+        while count == 0 or time.perf_counter() - start < min_s:
+            work()
+            count += 1
+        return count * nbytes / (time.perf_counter() - start)
+
+    return rate(lambda: encode(values, compress)), rate(lambda: values + decode(data, compress, values.size))
 
 
 @dataclass(frozen=True)
@@ -168,16 +193,18 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     a = min(workers, s)
     k = max(1, math.ceil((g / s) / params.item_limit_bytes))  # requests per segment value
     k_agg = max(1, math.ceil((g_agg / s) / params.item_limit_bytes))
-    b, r = params.bytes_per_s, params.reduce_bytes_per_s
-    dense = float(gradient_bytes) if compress == "sparse" else g  # the reduction works on decoded arrays
+    b = params.bytes_per_s
+    enc, dec = params.codec(compress)
+    dense = float(gradient_bytes)  # encoding and decoding work on the float32 arrays
 
     def requests_s(n: int) -> float:  # the client's CPU work is serial; the waiting overlaps P at a time
         return n * params.client_cpu_s + math.ceil(n / parallel) * (params.request_s - params.client_cpu_s)
 
-    write_own = requests_s(s * k) + g / b
-    aggregate = requests_s(workers * s * k // a) + workers * g / (a * b) + workers * dense / (a * r)
+    write_own = dense / enc + requests_s(s * k) + g / b
+    aggregate = (requests_s(workers * s * k // a) + workers * g / (a * b) + workers * dense / (a * dec)
+                 + dense / (a * enc))
     publish = requests_s(math.ceil(s * k_agg / a)) + g_agg / (a * b)
-    read_all = requests_s(s * k_agg) + g_agg / b + dense / r
+    read_all = requests_s(s * k_agg) + g_agg / b + dense / dec
     critical = write_own + aggregate + publish + read_all
     misses = (a * math.ceil(s / a) * polls_within(skew_s, poll_s)
               + (workers - a) * s * polls_within(aggregate + publish, poll_s))
@@ -232,19 +259,22 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
 
 
 def tune(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
-         options: Any, shared_server: bool = True, density: float = 1.0) -> tuple[Any, Iteration]:
-    """OPTIONS (a SyncOptions) with the number of segments that the model predicts fastest on this channel, and
-    that prediction. Few segments mean few requests (what a store with a high cost per request, or one
-    serving every worker from one process, wants); more spread the aggregation and the bytes over the workers
-    and over parallel requests (what a store that scales with its clients wants)."""
+         options: Any, shared_server: bool = True, density: float = 1.0,
+         compressions: tuple[str, ...] | None = None) -> tuple[Any, Iteration]:
+    """OPTIONS (a SyncOptions) with the number of segments, and the wire encoding among COMPRESSIONS (default:
+    its own), that the model predicts fastest on this channel, and that prediction. Few segments mean few
+    requests (what a store with a high cost per request, or one serving every worker from one process, wants);
+    more spread the aggregation and the bytes over the workers and over parallel requests (what a store that
+    scales with its clients wants). A sparse encoding wins when few entries are non-zero."""
     from dataclasses import replace
 
     best = None
-    for segments in sorted({1, max(1, workers // 2), workers, 2 * workers, 4 * workers}):
-        step = iteration(compute_s, compute_sd_s, params, workers, gradient_bytes, segments, options.parallel,
-                         options.compress, options.poll_s, shared_server, density)
-        if best is None or step.seconds < best[1].seconds:
-            best = (replace(options, segments=segments), step)
+    for compress in compressions or (options.compress,):
+        for segments in sorted({1, max(1, workers // 2), workers, 2 * workers, 4 * workers}):
+            step = iteration(compute_s, compute_sd_s, params, workers, gradient_bytes, segments, options.parallel,
+                             compress, options.poll_s, shared_server, density)
+            if best is None or step.seconds < best[1].seconds:
+                best = (replace(options, segments=segments, compress=compress), step)
     return best
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from advisor import catalog, costs
 from advisor.domain import CHANNELS, SLA, Config, Prediction, Profile
 from advisor.prices import PriceTable
-from advisor.workloads.serverless_training.sync import OPTIMIZED
+from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED
 from recommender import serverless_model
 from recommender.search import Evaluated, SearchResult
 
@@ -83,7 +83,8 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
         params = serverless_model.ChannelParams.from_dict(probed)
     sync, step = serverless_model.tune(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
                                        workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED,
-                                       shared_server=channel == "memcached", density=s.get("nonzero", 1.0))
+                                       shared_server=channel == "memcached", density=s.get("nonzero", 1.0),
+                                       compressions=COMPRESSIONS)
     iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)
     duration = Prediction(seconds * 1000, seconds * 1000 * (1 - LAMBDA_MODEL_ERROR),

@@ -53,11 +53,21 @@ def test_a_real_channel_is_calibrated_and_the_parameters_survive_storage(memcach
     from recommender.serverless_model import calibrate
 
     channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=4))
-    params = calibrate(channel, small=5, large_bytes=1_500_000, repeats=1)
+    params = calibrate(channel, small=5, large_bytes=1_500_000, repeats=1, density=0.05)
+    assert set(params.codecs) == {"none", "float16", "sparse"}
+    assert all(enc > 0 and dec > 0 for enc, dec in params.codecs.values())
     assert params.request_s > 0 and params.bytes_per_s > 0 and params.item_limit_bytes < 1024 * 1024
     assert params.server_s is not None and 0 <= params.server_s < params.request_s + 0.05
     assert params.server_bytes_per_s and params.server_bytes_per_s > 0
     assert ChannelParams.from_dict(params.to_dict()).to_dict() == pytest.approx(params.to_dict())
+
+
+def test_a_probe_stored_before_encodings_were_timed_apart_still_reads():
+    # older probes timed one decode-sum-encode round trip (reduce_mb_per_s) for every encoding
+    old = {"request_ms": 2.0, "mb_per_s": 100.0, "item_limit_kb": 380.0, "reduce_mb_per_s": 250.0}
+    params = ChannelParams.from_dict(old)
+    assert params.codec("float16") == pytest.approx((500e6, 500e6))
+    assert params.codec("sparse") == pytest.approx((500e6, 500e6))
 
 
 def test_segments_are_tuned_to_the_channel():
@@ -75,3 +85,21 @@ def test_segments_are_tuned_to_the_channel():
     assert best(ChannelParams(0.02, 500e6, 10_000_000, server_s=0.02), shared=True) == 1
     # a store that scales with its clients, cheap requests, small items: spreading the aggregation wins
     assert best(ChannelParams(0.001, 50e6, 400_000), shared=False) >= 4
+
+
+def test_the_wire_encoding_is_chosen_by_the_gradients_density():
+    from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED
+    from recommender.serverless_model import tune
+
+    codecs = {"float16": (400e6, 800e6), "sparse": (200e6, 1000e6)}  # encode, decode: bytes of float32 per second
+    params = ChannelParams(0.002, 100e6, 1_000_000, codecs=codecs)
+
+    def chosen(density):
+        return tune(0.05, 0.005, params, 4, 8_000_000, OPTIMIZED, density=density, compressions=COMPRESSIONS)
+
+    assert chosen(0.02)[0].compress == "sparse"  # 2% non-zero: an index and a value each, 4% of the bytes
+    assert chosen(1.0)[0].compress == "float16"  # dense: sparse would double the bytes
+    # the encodings' CPU is on the critical path: a slower encoder makes the same exchange slower
+    slow = ChannelParams(0.002, 100e6, 1_000_000, codecs={"float16": (40e6, 80e6)})
+    assert (tune(0.05, 0.005, slow, 4, 8_000_000, OPTIMIZED, shared_server=False)[1].seconds
+            > tune(0.05, 0.005, params, 4, 8_000_000, OPTIMIZED, shared_server=False)[1].seconds)

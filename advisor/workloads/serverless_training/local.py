@@ -5,6 +5,7 @@ re-invoke it at its time budget. The same `train` runs here and in the Lambda ha
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from dataclasses import asdict
@@ -69,9 +70,11 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
     job = {"mode": "slice", "spec": spec.to_dict(), "workers": 1, "steps": steps, "channels": {},
            "checkpoint_dir": checkpoint_dir, "sync": {}, "budget_s": 1e9, "max_invocations": 1, "worker": 0}
     computed = _spawn([dict(job, run=f"slice-{share:g}-{k}") for k in range(workers)], share)
-    probe = _spawn([dict(job, run=f"probe-{share:g}", steps=0, channels=channels)], share)[0] if channels else {}
+    nonzero = [x for r in computed for x in r["nonzero"]]
+    probe = _spawn([dict(job, run=f"probe-{share:g}", steps=0, channels=channels,
+                         density=statistics.fmean(nonzero) if nonzero else 1.0)], share)[0] if channels else {}
     return {"step_ms": [r["step_ms"] for r in computed], "channel_params": probe.get("channel_params", {}),
-            "nonzero": [x for r in computed for x in r["nonzero"]],
+            "nonzero": nonzero,
             "method": computed[0]["method"], "vcpus": computed[0]["vcpus"]}
 
 
@@ -94,7 +97,7 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
         if result["status"] == "done" and job["mode"] == "slice":
             from recommender.serverless_model import calibrate
 
-            probes = {name: calibrate(make_channel(spec), prefix=cfg.run).to_dict()
+            probes = {name: calibrate(make_channel(spec), prefix=cfg.run, density=job.get("density", 1.0)).to_dict()
                       for name, spec in job["channels"].items()}
             return {"step_ms": steps, "channel_params": probes, "nonzero": nonzero}
         if result["status"] == "done":

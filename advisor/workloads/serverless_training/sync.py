@@ -31,19 +31,21 @@ class SyncOptions:
     timeout_s: float = 120.0
 
 
-# What the training recommendation predicts and the benchmark measures as "optimized": a segment per worker spread
-# over all of them, 8 requests in flight, float16 on the wire, the next batch prepared during the exchange.
+# What the training recommendation predicts and the benchmark measures as "optimized": 8 requests in flight, the
+# next batch prepared during the exchange, and the segments and the wire encoding (one of COMPRESSIONS) that the
+# model predicts fastest for the channel and the gradient (recommender/serverless_model.tune).
 OPTIMIZED = SyncOptions(segments=None, parallel=8, compress="float16", overlap=True)
+COMPRESSIONS = ("float16", "sparse")
 
 
-def _encode(values: np.ndarray, compress: str) -> bytes:
+def encode(values: np.ndarray, compress: str) -> bytes:
     if compress == "sparse":  # an embedding's gradient touches only the batch's rows: most entries are zero
         index = np.flatnonzero(values).astype(np.uint32)
         return np.uint32(index.size).tobytes() + index.tobytes() + values[index].astype(np.float32).tobytes()
     return values.astype(np.float16 if compress == "float16" else np.float32).tobytes()
 
 
-def _decode(data: bytes, compress: str, size: int) -> np.ndarray:
+def decode(data: bytes, compress: str, size: int) -> np.ndarray:
     if compress == "sparse":
         count = int(np.frombuffer(data[:4], dtype=np.uint32)[0])
         index = np.frombuffer(data[4:4 + 4 * count], dtype=np.uint32)
@@ -85,16 +87,16 @@ def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: 
     flat = np.asarray(gradient, dtype=np.float32).reshape(-1)
     bounds = segment_bounds(flat.size, options.segments or workers)
     prefix = f"{run}/step{step}"
-    channel.put_many({f"{prefix}/grad/{j}/w{worker}": _encode(flat[a:b], options.compress)
+    channel.put_many({f"{prefix}/grad/{j}/w{worker}": encode(flat[a:b], options.compress)
                       for j, (a, b) in enumerate(bounds)}, parallel=options.parallel)
     owned = [j for j in range(len(bounds)) if j % workers == worker]
     aggregates = {}
     for j in owned:
         copies = _wait_all(channel, [f"{prefix}/grad/{j}/w{w}" for w in range(workers)], options)
         size = bounds[j][1] - bounds[j][0]
-        total = sum(_decode(copies[f"{prefix}/grad/{j}/w{w}"], options.compress, size) for w in range(workers))
-        aggregates[f"{prefix}/agg/{j}"] = _encode(total / workers, options.compress)
+        total = sum(decode(copies[f"{prefix}/grad/{j}/w{w}"], options.compress, size) for w in range(workers))
+        aggregates[f"{prefix}/agg/{j}"] = encode(total / workers, options.compress)
     channel.put_many(aggregates, parallel=options.parallel)
     merged = _wait_all(channel, [f"{prefix}/agg/{j}" for j in range(len(bounds))], options)
-    return np.concatenate([_decode(merged[f"{prefix}/agg/{j}"], options.compress, b - a)
+    return np.concatenate([decode(merged[f"{prefix}/agg/{j}"], options.compress, b - a)
                            for j, (a, b) in enumerate(bounds)])
