@@ -187,8 +187,8 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
           f"epoch = {EPOCH_SAMPLES:,} interactions = "
           f"{serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)} iterations")
     print(f"{'channel':<10} {'mode':<10} {'pick':>4} {'segs':>4} {'s/iter':>7} {'range':>11} {'predicted':>9} "
-          f"{'error':>6} {'exchange':>8} {'(pred.)':>7} {'compute':>7} {'requests':>8} {'(pred.)':>7} {'MB/iter':>7} {'(pred.)':>7} "
-          f"{'USD/epoch':>10} {'speed-up':>8} {'range':>11}")
+          f"{'error':>6} {'exchange':>8} {'(pred.)':>7} {'compute':>7} {'requests':>8} {'(pred.)':>7} "
+          f"{'MB/iter':>7} {'(pred.)':>7} {'USD/epoch':>10} {'speed-up':>8} {'range':>11}")
     for name in names:
         naive = runs[(name, "naive")]
         for mode in modes:
