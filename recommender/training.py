@@ -91,7 +91,8 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)
     duration = _within_model_error(seconds * 1000, basis=(
         f"{iterations} iterations x {step.seconds * 1000:.0f} ms (compute {step.compute_s * 1000:.0f}, exchange "
-        f"{step.exchange_s * 1000:.0f}, wait {step.wait_s * 1000:.0f}; {sync.segments} segment(s), {sync.compress}), "
+        f"{step.exchange_s * 1000:.0f}, wait {step.wait_s * 1000:.0f}"
+        f"{f'; {sync.segments} segment(s), {sync.compress}' if channel else ''}), "
         f"{invocations} invocation(s) per worker; within a factor {1 + LAMBDA_MODEL_ERROR:.2f} (the model's "
         f"measured error)"))
     ev.predicted["duration_ms"] = duration

@@ -51,8 +51,11 @@ def test_instance_duration_and_cost_by_hand():
 def test_lambda_workers_priced_by_the_model_and_the_channel():
     sla = SLA.parse("deadline<=2h")
     ev = on_lambda(SLICES[2], 8, "dynamodb", JOB, sla, TABLE)
-    step = serverless_model.iteration(0.150, 0.0075, serverless_model.ChannelParams.from_dict(CHANNEL), 8, 900_000,
-                                      None, 8, "float16", 0.005, shared_server=False, density=0.2)
+    from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED
+
+    sync, step = serverless_model.tune(0.150, 0.0075, serverless_model.ChannelParams.from_dict(CHANNEL), 8, 900_000,
+                                       OPTIMIZED, shared_server=False, density=0.2, compressions=COMPRESSIONS)
+    assert f"{sync.segments} segment(s), {sync.compress}" in ev.predicted["duration_ms"].basis
     iterations = 10 * math.ceil(1_000_000 / (8 * 512))
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, 0.9)
     assert ev.predicted["duration_ms"].value == pytest.approx(seconds * 1000)
