@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from typing import Any
 from dataclasses import replace
 from pathlib import Path
 
@@ -95,36 +96,35 @@ def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, f
         table.usd("elasticache.cache.t3.medium")
 
 
-def calibration(name: str, probe: dict) -> tuple[float, float, serverless_model.ChannelParams, float]:
-    """(compute s, its spread, the channel's parameters, the gradient's density) from PROBE, a training slice."""
+def predictions(name: str, probe: dict, workers: int, grad: int) -> dict[str, tuple[SyncOptions, Any]]:
+    """For every mode, its options (segments tuned to the channel by the model where MODES leaves them open, as the
+    training recommendation does) and the model's iteration for them, from PROBE (this repeat's slice), made
+    before anything is measured."""
     compute = [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]]
-    return (statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000,
-            serverless_model.ChannelParams.from_dict(probe["channel_params"][name]), statistics.fmean(probe["nonzero"]))
+    compute_s, compute_sd_s = statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000
+    params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
+    density = statistics.fmean(probe["nonzero"])
+    planned = {}
+    for mode, options in MODES.items():
+        if options.segments is None:
+            planned[mode] = serverless_model.tune(compute_s, compute_sd_s, params, workers, grad, options,
+                                                  density=density)
+        else:
+            planned[mode] = (options, serverless_model.iteration(
+                compute_s, compute_sd_s, params, workers, grad, options.segments, options.parallel,
+                options.compress, options.poll_s, density=density))
+    return planned
 
 
-def pick(name: str, probe: dict, workers: int, grad: int) -> str:
-    """The encoding the optimized runtime uses on channel NAME: the one the model predicts fastest from PROBE."""
-    compute_s, compute_sd_s, params, density = calibration(name, probe)
-    options, _ = serverless_model.tune(compute_s, compute_sd_s, params, workers, grad, OPTIMIZED, density=density,
-                                       compressions=COMPRESSIONS)
-    return options.compress
-
-
-def measure(name: str, mode: str, spec: dict, probe: dict, workers: int, steps: int, memory_mb: int, grad: int,
-            table, endpoint: str) -> dict:
-    """One run of MODE on channel NAME, and the model's prediction for it from PROBE (this repeat's slice)."""
-    compute_s, compute_sd_s, params, density = calibration(name, probe)
-    options = MODES[mode]
-    if options.segments is None:  # segments tuned to the channel by the model, as the training recommendation does
-        options, _ = serverless_model.tune(compute_s, compute_sd_s, params, workers, grad, options, density=density)
+def measure(name: str, mode: str, options: SyncOptions, predicted: Any, spec: dict, workers: int, steps: int,
+            memory_mb: int, table, endpoint: str) -> dict:
+    """One run of MODE with OPTIONS on channel NAME, beside the model's PREDICTED iteration for it."""
     reset_channels(endpoint)
     with tempfile.TemporaryDirectory() as ckpt:
         results = run_local(f"bench-{name}-{mode}", LARGE, workers, steps, spec, ckpt, memory_mb, options)
     measured = statistics.median(statistics.fmean(r["step_ms"][WARMUP_STEPS:]) for r in results) / 1000
     exchanged = statistics.median(statistics.fmean(r["exchange_ms"][WARMUP_STEPS:]) for r in results) / 1000
     usage = {k: sum(r["usage"][k] for r in results) / steps for k in results[0]["usage"]}
-    predicted = serverless_model.iteration(compute_s, compute_sd_s, params, workers, grad, options.segments,
-                                           options.parallel, options.compress, options.poll_s, density=density)
     iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
     request_usd, node_usd_per_hour = channel_usd(name, usage, measured, table)
     epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
@@ -159,11 +159,13 @@ def main() -> None:
                 with tempfile.TemporaryDirectory() as ckpt:
                     probe = training_slice(LARGE, WARMUP_STEPS + 6, ckpt, lambda_share(memory_mb),
                                            {name: channel_spec(name, "probe", mc_port)}, workers)
-                picked = pick(name, probe, workers, grad)
+                planned = predictions(name, probe, workers, grad)
+                # the optimized runtime's encoding: the one the model predicts fastest (as tune over COMPRESSIONS)
+                picked = min(COMPRESSIONS, key=lambda compress: planned[compress][1].seconds)
                 # rotate the order each repeat, so no mode always runs first (on a cold server) or last
                 for mode in modes[repeat % len(modes):] + modes[:repeat % len(modes)]:
-                    run = measure(name, mode, channel_spec(name, mode, mc_port), probe, workers, args.steps,
-                                  memory_mb, grad, table, endpoint)
+                    run = measure(name, mode, *planned[mode], channel_spec(name, mode, mc_port), workers, args.steps,
+                                  memory_mb, table, endpoint)
                     runs[(name, mode)].append(dict(run, picked=mode == picked))
                     print(f"... repeat {repeat + 1}/{args.repeats} {name} {mode}: {run['measured']:.3f} s/iteration "
                           f"(predicted {run['predicted'].seconds:.3f}); probe {probe['channel_params'][name]}",
