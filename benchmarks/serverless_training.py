@@ -103,7 +103,8 @@ def predictions(name: str, probe: dict, workers: int, grad: int) -> dict[str, tu
     compute = [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]]
     compute_s, compute_sd_s = statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000
     params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
-    density = statistics.fmean(probe["nonzero"])
+    density = serverless_model.Sparsity(statistics.fmean(probe["nonzero"]),
+                                        tuple((int(w), u) for w, u in probe["union_nonzero"].items()))
     planned = {}
     for mode, options in MODES.items():
         if options.segments is None:

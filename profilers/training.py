@@ -66,6 +66,8 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
         "step_p10_ms": sorted(timed)[int(0.1 * len(timed))], "restart_ms": result["step_ms"][0][0],
         "nonzero": statistics.fmean(result["nonzero"]), "gradient_bytes": float(gradient_bytes(spec)),
         "batch_size": float(spec.batch_size), "steps": float(len(timed)), "vcpus": float(result["vcpus"])}
+    for workers, union in result.get("union_nonzero", {}).items():
+        summary[f"nonzero_union_{workers}"] = float(union)
     for name, params in result["channel_params"].items():
         for key, value in params.items():
             summary[f"channel.{name}.{key}"] = float(value)
@@ -81,3 +83,13 @@ def channels_in(summary: dict[str, float]) -> dict[str, dict[str, float]]:
             _, name, param = key.split(".", 2)
             out.setdefault(name, {})[param] = value
     return out
+
+
+def sparsity_in(summary: dict[str, float]) -> Any:
+    """The gradient's density in a slice's summary, one worker's and the union of several workers' (a
+    recommender.serverless_model.Sparsity); slices profiled before unions were measured give the first only."""
+    from recommender.serverless_model import Sparsity
+
+    unions = tuple(sorted((int(key.rsplit("_", 1)[1]), value) for key, value in summary.items()
+                          if key.startswith("nonzero_union_")))
+    return Sparsity(summary.get("nonzero", 1.0), unions)

@@ -77,32 +77,38 @@ def cpu_share(seconds: float = 0.5) -> float:
 
 
 def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repeats: int = 2,
-              prefix: str = "probe", density: float = 1.0) -> ChannelParams:
+              prefix: str = "probe", density: float = 1.0, min_s: float = 0.3) -> ChannelParams:
     """Time small puts and gets (latency, and how much of it is the client's CPU) and large ones (bandwidth) on
     CHANNEL, one client, from inside the CPU share the workers will have; and each wire encoding of a gradient of
-    DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows)."""
+    DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows). Each timing (at least SMALL
+    pairs, REPEATS large pairs) runs for MIN_S or more: a CPU quota lets a short burst run at a full core, while
+    an aggregator reading every worker's copy (tens of MB) runs through its quota and sees the average."""
     share = cpu_share()
-    start, cpu = time.perf_counter(), time.process_time()
-    for k in range(small):
-        channel.put(f"{prefix}/small/{k}", b"x" * 256)
-        channel.get(f"{prefix}/small/{k}")
-    request_s = (time.perf_counter() - start) / (2 * small)
-    client_s = min(request_s, (time.process_time() - cpu) / (2 * small) / max(share, 1e-3))
+    pairs, start, cpu = 0, time.perf_counter(), time.process_time()
+    while pairs < small or time.perf_counter() - start < min_s:
+        channel.put(f"{prefix}/small/{pairs}", b"x" * 256)
+        channel.get(f"{prefix}/small/{pairs}")
+        pairs += 1
+    request_s = (time.perf_counter() - start) / (2 * pairs)
+    client_s = min(request_s, (time.process_time() - cpu) / (2 * pairs) / max(share, 1e-3))
     payload = os.urandom(large_bytes)
     parts = math.ceil(large_bytes / channel.item_limit_bytes)
-    start = time.perf_counter()
-    for k in range(repeats):
-        channel.put(f"{prefix}/large/{k}", payload)
-        channel.get(f"{prefix}/large/{k}")
-    elapsed = time.perf_counter() - start - 2 * repeats * parts * request_s
-    server_s = _server_time(lambda: channel.get(f"{prefix}/small/0"))
-    # the store's own bandwidth from a put and a get of the large value (a store may hash what it is given), its
-    # parts' request times taken off; one request per burst, so that a CPU quota does not throttle the client
-    server_large_s = (_server_time(lambda: channel.put(f"{prefix}/large/0", payload), burst=1)
-                      + _server_time(lambda: channel.get(f"{prefix}/large/0"), burst=1))
-    server_bytes_s = 2 * large_bytes / max(server_large_s - 2 * parts * server_s, large_bytes / 1e10)
-    codecs = {c: codec_throughput(large_bytes, c, density) for c in CODECS}
-    return ChannelParams(request_s, 2 * repeats * large_bytes / max(elapsed, 1e-6), channel.item_limit_bytes,
+    large, start = 0, time.perf_counter()
+    while large < repeats or time.perf_counter() - start < min_s:
+        channel.put(f"{prefix}/large/{large % repeats}", payload)
+        channel.get(f"{prefix}/large/{large % repeats}")
+        large += 1
+    elapsed = time.perf_counter() - start - 2 * large * parts * request_s
+    server_s = _server_time(lambda: channel.get(f"{prefix}/small/0"), rounds=5)
+    # the store's own bandwidth from a put and a get (a store may hash what it is given) of a value of one item, at
+    # most 1 MB, the request time taken off: a single request whose client work fits in one CPU-quota period, since
+    # a throttled client's stall would otherwise be counted as the store's (a 4 MB DynamoDB put halved it)
+    item = payload[:max(1, min(channel.item_limit_bytes - 64, 1_000_000))]
+    server_item_s = (_server_time(lambda: channel.put(f"{prefix}/item", item), burst=1, rounds=5)
+                     + _server_time(lambda: channel.get(f"{prefix}/item"), burst=1, rounds=5))
+    server_bytes_s = 2 * len(item) / max(server_item_s - 2 * server_s, len(item) / 1e10)
+    codecs = {c: codec_throughput(large_bytes, c, density, min_s) for c in CODECS}
+    return ChannelParams(request_s, 2 * large * large_bytes / max(elapsed, 1e-6), channel.item_limit_bytes,
                          client_s, server_s, server_bytes_s, codecs)
 
 
@@ -153,16 +159,32 @@ class Exchange:
     gets: int = 0
     item_bytes: int = 0  # size of one stored part, for stores priced by item size
     misses: int = 0  # polls that found nothing (in gets): one small request each
+    poll_wait_s: float = 0.0  # the time between a value's arrival and the poll that finds it, at both waits
 
 
-def wire_bytes(gradient_bytes: int, compress: str, density: float, workers: int) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Sparsity:
+    """The fraction of one worker's gradient entries that are non-zero, and of the union of several workers'
+    (what the aggregate holds) as a slice measured it for a few worker counts. Workers share rows of an embedding
+    and all of a dense layer, so the union is smaller than independent entries would make it; beyond the largest
+    count measured below W, the union grows as if groups of that count were independent."""
+
+    density: float = 1.0
+    unions: tuple[tuple[int, float], ...] = ()  # (workers, density of their union)
+
+    def union(self, workers: int) -> float:
+        base_workers, base = max([(1, self.density)] + [(w, u) for w, u in self.unions if w <= workers])
+        return base if workers == base_workers else min(1.0, 1.0 - (1.0 - base) ** (workers / base_workers))
+
+
+def wire_bytes(gradient_bytes: int, compress: str, density: float | Sparsity, workers: int) -> tuple[float, float]:
     """(bytes one worker sends, bytes of the aggregate): float16 halves them; sparse sends an index and a float32
     value per non-zero entry, and the aggregate holds the union of the workers' non-zeros."""
+    sparsity = density if isinstance(density, Sparsity) else Sparsity(density)
     if compress == "float16":
         return gradient_bytes / 2, gradient_bytes / 2
     if compress == "sparse":
-        union = 1.0 - (1.0 - density) ** workers
-        return 2 * gradient_bytes * density, 2 * gradient_bytes * min(1.0, union)
+        return 2 * gradient_bytes * sparsity.density, 2 * gradient_bytes * sparsity.union(workers)
     return float(gradient_bytes), float(gradient_bytes)
 
 
@@ -182,8 +204,22 @@ def polls_within(wait_s: float, poll_s: float) -> int:
     return polls
 
 
+def poll_overshoot(wait_s: float, poll_s: float) -> float:
+    """How long after a value arrives, WAIT_S into a wait, the waiting worker's next poll finds it, on average:
+    half the pause in effect then (the pauses double from POLL_S, as polls_within counts them)."""
+    from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
+
+    if poll_s <= 0 or wait_s <= 0:  # no wait: the first read finds the value
+        return 0.0
+    elapsed, pause = 0.0, poll_s
+    while elapsed + pause < wait_s:
+        elapsed += pause
+        pause = min(2 * pause, MAX_POLL_FACTOR * poll_s)
+    return pause / 2
+
+
 def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments: int | None = None,
-             parallel: int = 1, compress: str = "none", shared_server: bool = True, density: float = 1.0,
+             parallel: int = 1, compress: str = "none", shared_server: bool = True, density: float | Sparsity = 1.0,
              skew_s: float = 0.0, poll_s: float = 0.0) -> Exchange:
     """Predicted time, requests and bytes of one scatter-reduce. With POLL_S, the reads that miss are counted:
     each owner polls for the slowest worker's segment over SKEW_S (how far that worker lags), and the workers
@@ -214,9 +250,10 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     moved = int(2 * workers * g + g_agg + workers * g_agg)
     item = int(min(params.item_limit_bytes, math.ceil(g / s / k)))
     serial = requests * params.server_request_s + moved / (params.server_bytes_per_s or b) if shared_server else 0.0
+    poll_wait = poll_overshoot(skew_s, poll_s) + poll_overshoot(aggregate + publish, poll_s)
     if serial > critical:
-        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses)
-    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses)
+        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait)
+    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait)
 
 
 def expected_max_normal(n: int) -> float:
@@ -244,22 +281,20 @@ class Iteration:
 
 def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
               segments: int | None = None, parallel: int = 1, compress: str = "none", poll_s: float = 0.005,
-              shared_server: bool = True, density: float = 1.0) -> Iteration:
+              shared_server: bool = True, density: float | Sparsity = 1.0) -> Iteration:
     """compute (the mean step of a slice at the worker's CPU share) + exchange + the wait for the slowest worker:
-    the expected maximum of W compute times, plus half the backed-off polling pause (MAX_POLL_FACTOR x poll_s at
-    most, as advisor/workloads/serverless_training/sync.py polls) at each of the exchange's two waits."""
-    from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
-
+    the expected maximum of W compute times, plus the polling overshoot at each of the exchange's two waits (the
+    owners' for the slowest worker, the others' for the aggregates)."""
     skew = compute_sd_s * expected_max_normal(workers)
     ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density, skew, poll_s)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
-    wait = skew + 2 * (MAX_POLL_FACTOR * poll_s / 2)  # half the longest pause at each of the two waits
+    wait = skew + ex.poll_wait_s
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
 
 def tune(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
-         options: Any, shared_server: bool = True, density: float = 1.0,
+         options: Any, shared_server: bool = True, density: float | Sparsity = 1.0,
          compressions: tuple[str, ...] | None = None) -> tuple[Any, Iteration]:
     """OPTIONS (a SyncOptions) with the number of segments, and the wire encoding among COMPRESSIONS (default:
     its own), that the model predicts fastest on this channel, and that prediction. Few segments mean few

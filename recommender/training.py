@@ -70,7 +70,7 @@ def on_instances(profile: Profile, job: TrainingJob, sla: SLA, prices: PriceTabl
 def on_lambda(profile: Profile, workers: int, channel: str | None, job: TrainingJob, sla: SLA,
               prices: PriceTable) -> Evaluated:
     """WORKERS Lambda workers of the slice's memory exchanging through CHANNEL (none for one worker)."""
-    from profilers.training import channels_in
+    from profilers.training import channels_in, sparsity_in
 
     s = profile.summary
     config = Config("lambda-training", profile.config.memory_mb, None, workers, profile.config.architecture, channel)
@@ -85,7 +85,7 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
         params = serverless_model.ChannelParams.from_dict(probed)
     sync, step = serverless_model.tune(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
                                        workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED,
-                                       shared_server=channel == "memcached", density=s.get("nonzero", 1.0),
+                                       shared_server=channel == "memcached", density=sparsity_in(s),
                                        compressions=COMPRESSIONS)
     iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)

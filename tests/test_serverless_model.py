@@ -103,3 +103,40 @@ def test_the_wire_encoding_is_chosen_by_the_gradients_density():
     slow = ChannelParams(0.002, 100e6, 1_000_000, codecs={"float16": (40e6, 80e6)})
     assert (tune(0.05, 0.005, slow, 4, 8_000_000, OPTIMIZED, shared_server=False)[1].seconds
             > tune(0.05, 0.005, params, 4, 8_000_000, OPTIMIZED, shared_server=False)[1].seconds)
+
+
+def test_the_aggregate_density_is_the_measured_union_and_grows_beyond_it():
+    from recommender.serverless_model import Sparsity, wire_bytes
+
+    independent = Sparsity(0.1)
+    assert independent.union(4) == pytest.approx(1 - 0.9 ** 4)
+    measured = Sparsity(0.1, ((2, 0.15), (4, 0.2)))  # overlapping rows: well under independence
+    assert measured.union(1) == 0.1 and measured.union(2) == 0.15 and measured.union(4) == 0.2
+    assert measured.union(8) == pytest.approx(1 - 0.8 ** 2)  # two independent groups of 4
+    assert measured.union(3) == pytest.approx(1 - 0.85 ** 1.5)
+    sent, aggregate = wire_bytes(1_000_000, "sparse", measured, 4)
+    assert (sent, aggregate) == (pytest.approx(200_000), pytest.approx(400_000))
+    assert wire_bytes(1_000_000, "sparse", 0.1, 4) == wire_bytes(1_000_000, "sparse", independent, 4)
+
+
+def test_union_densities_of_packed_masks_by_hand():
+    import numpy as np
+
+    from advisor.workloads.serverless_training.worker import union_densities
+
+    rows = [np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0]), np.array([0, 1, 1, 0, 0, 0, 0, 0, 0, 0]),
+            np.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), np.array([0, 0, 0, 1, 1, 1, 0, 0, 0, 0])]
+    masks = [np.packbits(r != 0) for r in rows]
+    # windows of 2: {0,1,2} and {3,4,5}; of 4: {0..5}; of 8: none
+    assert union_densities(masks, 10) == {"2": pytest.approx(0.3), "4": pytest.approx(0.6)}
+    assert union_densities([], 10) == {}
+
+
+def test_a_poll_finds_a_value_half_a_pause_after_it_arrives():
+    from recommender.serverless_model import poll_overshoot
+
+    # pauses 5, 10, 20, 20 ms: a value 3 ms into the wait is found at 5 ms, one 12 ms in at 15 ms, late ones 20 apart
+    assert poll_overshoot(0.003, 0.005) == pytest.approx(0.0025)
+    assert poll_overshoot(0.012, 0.005) == pytest.approx(0.005)
+    assert poll_overshoot(1.0, 0.005) == pytest.approx(0.010)
+    assert poll_overshoot(1.0, 0.0) == 0.0

@@ -134,13 +134,15 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     step_ms: list[float] = []
     exchange_ms: list[float] = []
     nonzero: list[float] = []  # the gradient's density: what a sparse exchange moves
+    masks: list[np.ndarray] = []  # a slice's packed non-zero masks: how much W batches' gradients overlap
+    gradient_size = sum(int(np.prod(v.shape)) for v in variables)
 
     def stop_at(next_step: int, status: str) -> dict[str, Any]:
         """Checkpoint what resuming at NEXT_STEP needs, and report this invocation."""
         checkpoints.save(cfg.run, cfg.worker, next_step, [v.numpy() for v in variables],
                          [v.numpy() for v in optimizer.variables])
         return {"status": status, "next_step": next_step, "losses": losses, "step_ms": step_ms,
-                "exchange_ms": exchange_ms, "nonzero": nonzero}
+                "exchange_ms": exchange_ms, "nonzero": nonzero, "union_nonzero": union_densities(masks, gradient_size)}
 
     prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
     upcoming: Any = None
@@ -155,6 +157,8 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             loss, parts = gradient_of(*batch)
             flat = np.concatenate([part.numpy() for part in parts])
             nonzero.append(float(np.count_nonzero(flat)) / flat.size)
+            if channel is None:
+                masks.append(np.packbits(flat != 0))
             if prefetch is not None and step + 1 < cfg.steps:  # the next batch does not depend on these weights
                 upcoming = prefetch.submit(shard_batch, cfg.spec, cfg.worker, cfg.workers, step + 1)
             exchange_began = time.perf_counter()
@@ -170,6 +174,21 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
         if prefetch is not None:
             prefetch.shutdown(wait=True)
     return stop_at(cfg.steps, "done")
+
+
+def union_densities(masks: list[np.ndarray], size: int, widths: tuple[int, ...] = (2, 4, 8)) -> dict[str, float]:
+    """For each W in WIDTHS (up to the number of MASKS), the mean density of the union of W consecutive steps'
+    non-zero masks (packed bits of SIZE entries). Batches are drawn independently, so W steps of one worker stand for one step of W
+    workers: the density of the aggregate a sparse exchange publishes, which the workers' overlap (common rows of
+    an embedding, the dense layers) keeps below what independent entries would give."""
+    out: dict[str, float] = {}
+    for width in widths:
+        windows = [masks[k:k + width] for k in range(0, len(masks) - width + 1, width)]
+        if not windows:
+            break
+        out[str(width)] = float(np.mean([np.unpackbits(np.bitwise_or.reduce(w), count=size).sum() / size
+                                         for w in windows]))
+    return out
 
 
 def _compiled_step(tf: Any, model: Any, optimizer: Any, variables: list) -> tuple[Callable, Callable]:
