@@ -216,12 +216,18 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
               / median(lambda r: r["measured"], rows) for rows in runs.values()]
     print(f"model error: max |error| {max(errors):.0%}, {sum(e <= 0.15 for e in errors)} of {len(errors)} rows "
           f"within 15%")
+    factors = []
     for name in names:
         naive = runs[(name, "naive")]
         chosen = [next(runs[(name, m)][k] for m in modes if runs[(name, m)][k]["picked"]) for k in range(len(naive))]
         ratios = [n["measured"] / c["measured"] for n, c in zip(naive, chosen)]
+        single = [(c["predicted"].seconds - c["measured"]) / c["measured"] for c in chosen]
+        factors += [max(c["predicted"].seconds / c["measured"], c["measured"] / c["predicted"].seconds) for c in chosen]
         print(f"optimized runtime on {name} (the model's pick each repeat: {'/'.join(c['compress'] for c in chosen)}): "
-              f"{statistics.median(ratios):.2f}x naive (per repeat {min(ratios):.2f}-{max(ratios):.2f}x)")
+              f"{statistics.median(ratios):.2f}x naive (per repeat {min(ratios):.2f}-{max(ratios):.2f}x); "
+              f"error of each repeat's prediction {' '.join(f'{e:+.0%}' for e in single)}")
+    # what one slice's prediction can miss by: the training recommendation's interval (recommender/training.py)
+    print(f"the model's pick, predicted from one slice: within a factor {max(factors):.2f} of measured in every repeat")
     print("float16, sparse: the optimized runtime with that wire encoding; pick: repeats in which the model "
           "predicted this encoding fastest (what the optimized runtime and the training recommendation use); "
           "segs: segments per gradient, tuned to the channel by the model each repeat; "
