@@ -21,6 +21,7 @@ from advisor.workloads.serverless_training.sync import SyncOptions, scatter_redu
 
 LAMBDA_LIMIT_S = 900
 MARGIN_S = 60  # time kept to write the checkpoint and re-invoke
+UNION_WIDTHS = (2, 4, 8)  # worker counts whose aggregate density a slice measures
 
 
 @dataclass
@@ -142,7 +143,8 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
         checkpoints.save(cfg.run, cfg.worker, next_step, [v.numpy() for v in variables],
                          [v.numpy() for v in optimizer.variables])
         return {"status": status, "next_step": next_step, "losses": losses, "step_ms": step_ms,
-                "exchange_ms": exchange_ms, "nonzero": nonzero, "union_nonzero": union_densities(masks, gradient_size)}
+                "exchange_ms": exchange_ms, "nonzero": nonzero,
+                "union_nonzero": union_densities(masks, gradient_size, UNION_WIDTHS)}
 
     prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
     upcoming: Any = None
@@ -157,7 +159,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             loss, parts = gradient_of(*batch)
             flat = np.concatenate([part.numpy() for part in parts])
             nonzero.append(float(np.count_nonzero(flat)) / flat.size)
-            if channel is None:
+            if channel is None and len(masks) < max(UNION_WIDTHS):  # a slice's first steps; a run keeps none
                 masks.append(np.packbits(flat != 0))
             if prefetch is not None and step + 1 < cfg.steps:  # the next batch does not depend on these weights
                 upcoming = prefetch.submit(shard_batch, cfg.spec, cfg.worker, cfg.workers, step + 1)
@@ -178,9 +180,9 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
 
 def union_densities(masks: list[np.ndarray], size: int, widths: tuple[int, ...] = (2, 4, 8)) -> dict[str, float]:
     """For each W in WIDTHS (up to the number of MASKS), the mean density of the union of W consecutive steps'
-    non-zero masks (packed bits of SIZE entries). Batches are drawn independently, so W steps of one worker stand for one step of W
-    workers: the density of the aggregate a sparse exchange publishes, which the workers' overlap (common rows of
-    an embedding, the dense layers) keeps below what independent entries would give."""
+    non-zero masks (packed bits of SIZE entries). Batches are drawn independently, so W steps of one worker stand
+    for one step of W workers: the density of the aggregate a sparse exchange publishes, which the workers'
+    overlap (common rows of an embedding, the dense layers) keeps below what independent entries would give."""
     out: dict[str, float] = {}
     for width in widths:
         windows = [masks[k:k + width] for k in range(0, len(masks) - width + 1, width)]
