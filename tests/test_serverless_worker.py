@@ -125,6 +125,8 @@ def test_local_worker_processes_train_to_identical_weights(memcached_server, tmp
     assert [r["invocations"] for r in results] == [4, 4]  # budget 0: one step per invocation
     assert all(len(r["step_ms"]) == 4 and len(r["exchange_ms"]) == 4 for r in results)
     assert all(0 < e <= s for r in results for e, s in zip(r["exchange_ms"], r["step_ms"]))
+    # each step's CPU time, all threads: within the 1-vCPU share of a 1769 MB Lambda (a quota period's slack)
+    assert all(len(r["cpu_ms"]) == 4 and 0 < sum(r["cpu_ms"]) <= 1.1 * sum(r["step_ms"]) + 10 for r in results)
     saved = [FileCheckpoints(str(tmp_path)).load("local", w) for w in range(2)]
     assert saved[0][0] == saved[1][0] == 4
     assert all(np.array_equal(a, b) for a, b in zip(saved[0][1], saved[1][1]))

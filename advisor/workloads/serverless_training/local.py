@@ -89,11 +89,12 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
                     SyncOptions(**job["sync"]))
     channel = make_channel(job["channel"]) if job.get("channel") else None
     checkpoints = FileCheckpoints(job["checkpoint_dir"])
-    invocations, steps, exchanges, losses, nonzero = 0, [], [], [], []
+    invocations, steps, cpu, exchanges, losses, nonzero = 0, [], [], [], [], []
     while invocations < job["max_invocations"]:
         invocations += 1
         result = train(cfg, channel, checkpoints, job["budget_s"])
         steps += result["step_ms"]
+        cpu += result["cpu_ms"]
         exchanges += result["exchange_ms"]
         losses += result["losses"]
         nonzero += result["nonzero"]
@@ -105,8 +106,8 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
             return {"step_ms": steps, "channel_params": probes, "nonzero": nonzero,
                     "union_nonzero": result["union_nonzero"]}
         if result["status"] == "done":
-            return {"worker": cfg.worker, "invocations": invocations, "step_ms": steps, "exchange_ms": exchanges,
-                    "losses": losses, "usage": channel.usage.snapshot()}
+            return {"worker": cfg.worker, "invocations": invocations, "step_ms": steps, "cpu_ms": cpu,
+                    "exchange_ms": exchanges, "losses": losses, "usage": channel.usage.snapshot()}
     raise RuntimeError(f"not done after {invocations} invocations")
 
 

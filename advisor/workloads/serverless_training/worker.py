@@ -133,6 +133,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     began = clock()
     losses: list[float] = []
     step_ms: list[float] = []
+    cpu_ms: list[float] = []  # the process's CPU time per step, all threads: what the CPU share let it use
     exchange_ms: list[float] = []
     nonzero: list[float] = []  # the gradient's density: what a sparse exchange moves
     masks: list[np.ndarray] = []  # a slice's packed non-zero masks: how much W batches' gradients overlap
@@ -143,7 +144,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
         checkpoints.save(cfg.run, cfg.worker, next_step, [v.numpy() for v in variables],
                          [v.numpy() for v in optimizer.variables])
         return {"status": status, "next_step": next_step, "losses": losses, "step_ms": step_ms,
-                "exchange_ms": exchange_ms, "nonzero": nonzero,
+                "cpu_ms": cpu_ms, "exchange_ms": exchange_ms, "nonzero": nonzero,
                 "union_nonzero": union_densities(masks, gradient_size, UNION_WIDTHS)}
 
     prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
@@ -152,7 +153,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
         for step in range(start, cfg.steps):
             if step > start and clock() - began > budget_s:  # every invocation makes at least one step of progress
                 return stop_at(step, "continue")
-            step_began = time.perf_counter()
+            step_began, cpu_began = time.perf_counter(), time.process_time()
             batch = upcoming.result() if upcoming is not None else shard_batch(cfg.spec, cfg.worker, cfg.workers,
                                                                                    step)
             upcoming = None
@@ -172,6 +173,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             apply_flat(tf.constant(averaged, dtype=tf.float32))
             losses.append(float(loss))
             step_ms.append((time.perf_counter() - step_began) * 1000.0)
+            cpu_ms.append((time.process_time() - cpu_began) * 1000.0)
     finally:
         if prefetch is not None:
             prefetch.shutdown(wait=True)
