@@ -10,9 +10,10 @@ prepared during the exchange, and the number of segments and the wire encoding t
 float16 (lossy) or sparse (the indices and float32 values of the non-zero entries: lossless, and a batch touches few
 embedding rows). Both encodings are run, each with its tuned segments; the model's pick is marked.
 
-The analytical model (recommender/serverless_model.py) is calibrated by a short training slice per channel and
-repeat: the workers' compute under the same CPU share and a probe of the channel from inside it. Its prediction is
-printed beside each measurement. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000
+The analytical model (recommender/serverless_model.py) is calibrated by a short training slice taken right before
+each run: the workers' compute under the same CPU share and a probe of the channel from inside it (the segments and
+the encoding are chosen from the first slice of each channel and repeat). Its prediction is printed beside each
+measurement. Every run has its own name and empty stores. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000
 interactions. Loopback servers have no network latency: absolute times are what this machine gives, not AWS.
 
     python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3]
@@ -72,8 +73,13 @@ def start_servers():
     return moto, f"http://{host}:{port}", memcached, mc_port
 
 
-def reset_channels(endpoint: str) -> None:
+def reset_channels(endpoint: str, mc_port: int) -> None:
+    """Empty stores for every run: moto's state reset, memcached flushed (a value left by an earlier run under
+    the same key would be read as this run's: a benchmark that reused run names measured stale aggregates)."""
     import boto3
+    from pymemcache.client.base import Client
+
+    Client(("127.0.0.1", mc_port), timeout=5).flush_all(noreply=False)
 
     urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST")).read()
     kw = dict(endpoint_url=endpoint, region_name="us-east-1")
@@ -96,35 +102,48 @@ def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, f
         table.usd("elasticache.cache.t3.medium")
 
 
+def slice_inputs(name: str, probe: dict) -> tuple[float, float, Any, Any]:
+    """The model's inputs from PROBE (a training slice): compute mean and spread, the channel's parameters and
+    the gradient's sparsity."""
+    compute = [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]]
+    params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
+    density = serverless_model.Sparsity(statistics.fmean(probe["nonzero"]),
+                                        tuple((int(w), u) for w, u in probe["union_nonzero"].items()))
+    return statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000, params, density
+
+
 def predictions(name: str, probe: dict, workers: int, grad: int) -> dict[str, tuple[SyncOptions, Any]]:
     """For every mode, its options (segments tuned to the channel by the model where MODES leaves them open, as the
     training recommendation does) and the model's iteration for them, from PROBE (this repeat's slice), made
     before anything is measured."""
-    compute = [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]]
-    compute_s, compute_sd_s = statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000
-    params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
-    density = serverless_model.Sparsity(statistics.fmean(probe["nonzero"]),
-                                        tuple((int(w), u) for w, u in probe["union_nonzero"].items()))
+    compute_s, compute_sd_s, params, density = slice_inputs(name, probe)
     planned = {}
     for mode, options in MODES.items():
         if options.segments is None:
             planned[mode] = serverless_model.tune(compute_s, compute_sd_s, params, workers, grad, options,
                                                   density=density)
         else:
-            planned[mode] = (options, serverless_model.iteration(
-                compute_s, compute_sd_s, params, workers, grad, options.segments, options.parallel,
-                options.compress, options.poll_s, density=density))
+            planned[mode] = (options, predict(name, probe, workers, grad, options))
     return planned
 
 
-def measure(name: str, mode: str, options: SyncOptions, predicted: Any, spec: dict, workers: int, steps: int,
-            memory_mb: int, table, endpoint: str) -> dict:
-    """One run of MODE with OPTIONS on channel NAME, beside the model's PREDICTED iteration for it."""
-    reset_channels(endpoint)
+def predict(name: str, probe: dict, workers: int, grad: int, options: SyncOptions) -> Any:
+    """The model's iteration for OPTIONS, from PROBE."""
+    compute_s, compute_sd_s, params, density = slice_inputs(name, probe)
+    return serverless_model.iteration(compute_s, compute_sd_s, params, workers, grad, options.segments,
+                                      options.parallel, options.compress, options.poll_s, density=density)
+
+
+def measure(run: str, name: str, options: SyncOptions, predicted: Any, spec: dict, workers: int, steps: int,
+            memory_mb: int, table, endpoint: str, mc_port: int) -> dict:
+    """RUN (a name used once) with OPTIONS on channel NAME, beside the model's PREDICTED iteration for it."""
+    reset_channels(endpoint, mc_port)
     with tempfile.TemporaryDirectory() as ckpt:
-        results = run_local(f"bench-{name}-{mode}", LARGE, workers, steps, spec, ckpt, memory_mb, options)
+        results = run_local(run, LARGE, workers, steps, spec, ckpt, memory_mb, options)
     measured = statistics.median(statistics.fmean(r["step_ms"][WARMUP_STEPS:]) for r in results) / 1000
     exchanged = statistics.median(statistics.fmean(r["exchange_ms"][WARMUP_STEPS:]) for r in results) / 1000
+    # the CPU each worker used over its timed steps, per second: above its share, the emulation did not hold
+    used = statistics.median(sum(r["cpu_ms"][WARMUP_STEPS:]) / sum(r["step_ms"][WARMUP_STEPS:]) for r in results)
     usage = {k: sum(r["usage"][k] for r in results) / steps for k in results[0]["usage"]}
     iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
     request_usd, node_usd_per_hour = channel_usd(name, usage, measured, table)
@@ -133,7 +152,7 @@ def measure(name: str, mode: str, options: SyncOptions, predicted: Any, spec: di
                                      request_usd * iterations, node_usd_per_hour)
     return {"measured": measured, "exchanged": exchanged, "predicted": predicted, "usage": usage,
             "usd_epoch": epoch.usd_total, "method": results[0]["method"], "segments": options.segments,
-            "compress": options.compress}
+            "compress": options.compress, "cpu_used": used}
 
 
 def main() -> None:
@@ -156,20 +175,25 @@ def main() -> None:
     try:
         for repeat in range(args.repeats):
             for name in names:
-                reset_channels(endpoint)
-                with tempfile.TemporaryDirectory() as ckpt:
-                    probe = training_slice(LARGE, WARMUP_STEPS + 6, ckpt, lambda_share(memory_mb),
-                                           {name: channel_spec(name, "probe", mc_port)}, workers)
-                planned = predictions(name, probe, workers, grad)
-                # the optimized runtime's encoding: the one the model predicts fastest (as tune over COMPRESSIONS)
-                picked = min(COMPRESSIONS, key=lambda compress: planned[compress][1].seconds)
+                planned, picked = None, None
                 # rotate the order each repeat, so no mode always runs first (on a cold server) or last
                 for mode in modes[repeat % len(modes):] + modes[:repeat % len(modes)]:
-                    run = measure(name, mode, *planned[mode], channel_spec(name, mode, mc_port), workers, args.steps,
-                                  memory_mb, table, endpoint)
+                    # a slice right before each run: this machine's speed drifts by tens of percent over minutes
+                    reset_channels(endpoint, mc_port)
+                    with tempfile.TemporaryDirectory() as ckpt:
+                        probe = training_slice(LARGE, WARMUP_STEPS + 6, ckpt, lambda_share(memory_mb),
+                                               {name: channel_spec(name, "probe", mc_port)}, workers)
+                    if planned is None:  # segments and the encoding are chosen once, before anything is measured
+                        planned = predictions(name, probe, workers, grad)
+                        picked = min(COMPRESSIONS, key=lambda compress: planned[compress][1].seconds)
+                    options = planned[mode][0]
+                    run = measure(f"bench-{name}-{mode}-{repeat}", name, options,
+                                  predict(name, probe, workers, grad, options), channel_spec(name, mode, mc_port),
+                                  workers, args.steps, memory_mb, table, endpoint, mc_port)
                     runs[(name, mode)].append(dict(run, picked=mode == picked))
                     print(f"... repeat {repeat + 1}/{args.repeats} {name} {mode}: {run['measured']:.3f} s/iteration "
-                          f"(predicted {run['predicted'].seconds:.3f}); probe {probe['channel_params'][name]}",
+                          f"(predicted {run['predicted'].seconds:.3f}), CPU used {run['cpu_used']:.2f} of "
+                          f"{lambda_share(memory_mb):.2f}; probe {probe['channel_params'][name]}",
                           file=sys.stderr, flush=True)
     finally:
         moto.stop()
@@ -228,6 +252,9 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
               f"error of each repeat's prediction {' '.join(f'{e:+.0%}' for e in single)}")
     # what one slice's prediction can miss by: the training recommendation's interval (recommender/training.py)
     print(f"the model's pick, predicted from one slice: within a factor {max(factors):.2f} of measured in every repeat")
+    used = [r["cpu_used"] for rows in runs.values() for r in rows]
+    print(f"CPU used by a worker over its timed steps (median of the workers): {min(used):.2f} to {max(used):.2f} "
+          f"vCPU per run, the emulated share being {lambda_share(memory_mb):.2f}")
     print("float16, sparse: the optimized runtime with that wire encoding; pick: repeats in which the model "
           "predicted this encoding fastest (what the optimized runtime and the training recommendation use); "
           "segs: segments per gradient, tuned to the channel by the model each repeat; "

@@ -99,7 +99,7 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
         channel.get(f"{prefix}/large/{large % repeats}")
         large += 1
     elapsed = time.perf_counter() - start - 2 * large * parts * request_s
-    server_s = _server_time(lambda: channel.get(f"{prefix}/small/0"), rounds=5)
+    server_s = _server_time(lambda: channel.get(f"{prefix}/small/0"), rounds=9)
     # the store's own bandwidth from a put and a get (a store may hash what it is given) of a value of one item, at
     # most 1 MB, the request time taken off: a single request whose client work fits in one CPU-quota period, since
     # a throttled client's stall would otherwise be counted as the store's (a 4 MB DynamoDB put halved it)
