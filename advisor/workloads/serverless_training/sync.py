@@ -3,8 +3,10 @@
 Each of W workers splits its flat gradient into S segments and writes them all; segment j is owned by worker
 j mod W, which waits for every worker's copy of it, averages them and writes the aggregate; every worker then
 reads all S aggregates. Keys carry the run and the step, so a slow or retried worker never mixes steps, and a
-retried write of the same step writes the same bytes. Segments can be compressed to float16 on the wire (lossy)
-or sent sparse, as the indices and float32 values of their non-zero entries (lossless).
+retried write of the same step writes the same bytes. A run's name must not be reused for a new run: the
+channel may still hold the old run's values under the same keys, and they would be read as this run's. Segments
+can be compressed to float16 on the wire (lossy) or sent sparse, as the indices and float32 values of their
+non-zero entries (lossless).
 """
 
 from __future__ import annotations
