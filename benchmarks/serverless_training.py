@@ -102,26 +102,28 @@ def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, f
         table.usd("elasticache.cache.t3.medium")
 
 
-def slice_inputs(name: str, probe: dict) -> tuple[float, float, Any, Any]:
-    """The model's inputs from PROBE (a training slice): compute mean and spread, the channel's parameters and
-    the gradient's sparsity."""
+def slice_inputs(name: str, probe: dict) -> tuple[float, float, Any, Any, float]:
+    """The model's inputs from PROBE (a training slice): compute mean and spread, the channel's parameters, the
+    gradient's sparsity and the mean time a step prepares its batch."""
     compute = [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]]
+    batch = [ms for per_worker in probe["batch_ms"] for ms in per_worker[WARMUP_STEPS:]]
     params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
     density = serverless_model.Sparsity(statistics.fmean(probe["nonzero"]),
                                         tuple((int(w), u) for w, u in probe["union_nonzero"].items()))
-    return statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000, params, density
+    return (statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000, params, density,
+            statistics.fmean(batch) / 1000)
 
 
 def predictions(name: str, probe: dict, workers: int, grad: int) -> dict[str, tuple[SyncOptions, Any]]:
     """For every mode, its options (segments tuned to the channel by the model where MODES leaves them open, as the
     training recommendation does) and the model's iteration for them, from PROBE (this repeat's slice), made
     before anything is measured."""
-    compute_s, compute_sd_s, params, density = slice_inputs(name, probe)
+    compute_s, compute_sd_s, params, density, prepare_s = slice_inputs(name, probe)
     planned = {}
     for mode, options in MODES.items():
         if options.segments is None:
             planned[mode] = serverless_model.tune(compute_s, compute_sd_s, params, workers, grad, options,
-                                                  density=density)
+                                                  density=density, prepare_s=prepare_s)
         else:
             planned[mode] = (options, predict(name, probe, workers, grad, options))
     return planned
@@ -129,9 +131,10 @@ def predictions(name: str, probe: dict, workers: int, grad: int) -> dict[str, tu
 
 def predict(name: str, probe: dict, workers: int, grad: int, options: SyncOptions) -> Any:
     """The model's iteration for OPTIONS, from PROBE."""
-    compute_s, compute_sd_s, params, density = slice_inputs(name, probe)
+    compute_s, compute_sd_s, params, density, prepare_s = slice_inputs(name, probe)
     return serverless_model.iteration(compute_s, compute_sd_s, params, workers, grad, options.segments,
-                                      options.parallel, options.compress, options.poll_s, density=density)
+                                      options.parallel, options.compress, options.poll_s, density=density,
+                                      prepare_s=prepare_s if options.overlap else 0.0)
 
 
 def measure(run: str, name: str, options: SyncOptions, predicted: Any, spec: dict, workers: int, steps: int,

@@ -65,7 +65,8 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
         "step_p90_ms": sorted(timed)[max(0, int(0.9 * len(timed)) - 1)] if len(timed) > 1 else timed[0],
         "step_p10_ms": sorted(timed)[int(0.1 * len(timed))], "restart_ms": result["step_ms"][0][0],
         "nonzero": statistics.fmean(result["nonzero"]), "gradient_bytes": float(gradient_bytes(spec)),
-        "batch_size": float(spec.batch_size), "steps": float(len(timed)), "vcpus": float(result["vcpus"])}
+        "batch_size": float(spec.batch_size), "steps": float(len(timed)), "vcpus": float(result["vcpus"]),
+        "batch_ms": statistics.median(result["batch_ms"][0][WARMUP_STEPS:])}
     for workers, union in result.get("union_nonzero", {}).items():
         summary[f"nonzero_union_{workers}"] = float(union)
     for name, params in result["channel_params"].items():

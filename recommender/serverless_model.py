@@ -281,21 +281,23 @@ class Iteration:
 
 def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
               segments: int | None = None, parallel: int = 1, compress: str = "none", poll_s: float = 0.005,
-              shared_server: bool = True, density: float | Sparsity = 1.0) -> Iteration:
+              shared_server: bool = True, density: float | Sparsity = 1.0, prepare_s: float = 0.0) -> Iteration:
     """compute (the mean step of a slice at the worker's CPU share) + exchange + the wait for the slowest worker:
     the expected maximum of W compute times, plus the polling overshoot at each of the exchange's two waits (the
-    owners' for the slowest worker, the others' for the aggregates)."""
+    owners' for the slowest worker, the others' for the aggregates). PREPARE_S is the part of compute that
+    overlap hides: the next batch's preparation, run while the exchange waits (at most as long as it)."""
     skew = compute_sd_s * expected_max_normal(workers)
     ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density, skew, poll_s)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
+    compute_s -= min(prepare_s, ex.seconds)
     wait = skew + ex.poll_wait_s
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
 
 def tune(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
          options: Any, shared_server: bool = True, density: float | Sparsity = 1.0,
-         compressions: tuple[str, ...] | None = None) -> tuple[Any, Iteration]:
+         compressions: tuple[str, ...] | None = None, prepare_s: float = 0.0) -> tuple[Any, Iteration]:
     """OPTIONS (a SyncOptions) with the number of segments, and the wire encoding among COMPRESSIONS (default:
     its own), that the model predicts fastest on this channel, and that prediction. Few segments mean few
     requests (what a store with a high cost per request, or one serving every worker from one process, wants);
@@ -307,7 +309,8 @@ def tune(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: 
     for compress in compressions or (options.compress,):
         for segments in sorted({1, max(1, workers // 2), workers, 2 * workers, 4 * workers}):
             step = iteration(compute_s, compute_sd_s, params, workers, gradient_bytes, segments, options.parallel,
-                             compress, options.poll_s, shared_server, density)
+                             compress, options.poll_s, shared_server, density,
+                             prepare_s if options.overlap else 0.0)
             if best is None or step.seconds < best[1].seconds:
                 best = (replace(options, segments=segments, compress=compress), step)
     return best

@@ -88,7 +88,7 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
     sync, step = serverless_model.tune(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
                                        workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED,
                                        shared_server=channel == "memcached", density=sparsity_in(s),
-                                       compressions=COMPRESSIONS)
+                                       compressions=COMPRESSIONS, prepare_s=s.get("batch_ms", 0.0) / 1000)
     iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)
     duration = _within_model_error(seconds * 1000, basis=(

@@ -140,3 +140,16 @@ def test_a_poll_finds_a_value_half_a_pause_after_it_arrives():
     assert poll_overshoot(0.012, 0.005) == pytest.approx(0.005)
     assert poll_overshoot(1.0, 0.005) == pytest.approx(0.010)
     assert poll_overshoot(1.0, 0.0) == 0.0
+
+
+def test_overlap_hides_the_batch_preparation_at_most_for_the_exchanges_length():
+    from recommender.serverless_model import iteration
+
+    params = ChannelParams(0.01, 100e6, item_limit_bytes=10_000_000)
+    plain = iteration(0.08, 0.0, params, 4, 8_000_000, segments=4, poll_s=0.0, shared_server=False)
+    hidden = iteration(0.08, 0.0, params, 4, 8_000_000, segments=4, poll_s=0.0, shared_server=False, prepare_s=0.02)
+    assert hidden.compute_s == pytest.approx(0.06) and hidden.seconds == pytest.approx(plain.seconds - 0.02)
+    longer = iteration(0.08, 0.0, params, 4, 8_000_000, segments=4, poll_s=0.0, shared_server=False, prepare_s=10.0)
+    assert longer.compute_s == pytest.approx(0.08 - plain.exchange_s)  # only while the exchange runs
+    alone = iteration(0.08, 0.0, params, 1, 8_000_000, prepare_s=0.02)
+    assert alone.seconds == 0.08  # one worker has no exchange to hide it behind

@@ -146,6 +146,7 @@ def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, me
     (slice_,) = result["profiles"]
     summary = slice_["summary"]
     assert summary["step_ms"] > 0 and summary["steps"] == 2 and 0 < summary["nonzero"] < 1
+    assert 0 < summary["batch_ms"] < summary["step_ms"]  # preparing the batch: the part overlap can hide
     # 4 steps: the union of 2 and of 4 steps' non-zero entries, as 2 and 4 workers' aggregate would hold
     assert summary["nonzero"] < summary["nonzero_union_2"] <= summary["nonzero_union_4"] < 1
     assert summary["channel.memcached.request_ms"] > 0 and summary["channel.memcached.item_limit_kb"] < 1024

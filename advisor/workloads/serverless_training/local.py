@@ -66,7 +66,7 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
     """A short slice: WORKERS processes at once, each STEPS steps of compute under SHARE CPUs without exchanging
     (so compute sees the co-location the real run will have here); then one process probes each of CHANNELS from
     inside the same share, since a Lambda's client-side request cost shrinks with its CPU.
-    Returns every process's step times, the gradient's density (of one step, and of the union of 2, 4 and 8 steps'
+    Returns every process's step times and the part of them spent preparing the batch, the gradient's density (of one step, and of the union of 2, 4 and 8 steps'
     gradients, as many workers' aggregate) and each channel's parameters."""
     job = {"mode": "slice", "spec": spec.to_dict(), "workers": 1, "steps": steps, "channels": {},
            "checkpoint_dir": checkpoint_dir, "sync": {}, "budget_s": 1e9, "max_invocations": 1, "worker": 0}
@@ -75,8 +75,8 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
     probe = _spawn([dict(job, run=f"probe-{share:g}", steps=0, channels=channels,
                          density=statistics.fmean(nonzero) if nonzero else 1.0)], share)[0] if channels else {}
     widths = set.intersection(*(set(r["union_nonzero"]) for r in computed))
-    return {"step_ms": [r["step_ms"] for r in computed], "channel_params": probe.get("channel_params", {}),
-            "nonzero": nonzero,
+    return {"step_ms": [r["step_ms"] for r in computed], "batch_ms": [r["batch_ms"] for r in computed],
+            "channel_params": probe.get("channel_params", {}), "nonzero": nonzero,
             "union_nonzero": {w: statistics.fmean(r["union_nonzero"][w] for r in computed) for w in sorted(widths)},
             "method": computed[0]["method"], "vcpus": computed[0]["vcpus"]}
 
@@ -89,12 +89,13 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
                     SyncOptions(**job["sync"]))
     channel = make_channel(job["channel"]) if job.get("channel") else None
     checkpoints = FileCheckpoints(job["checkpoint_dir"])
-    invocations, steps, cpu, exchanges, losses, nonzero = 0, [], [], [], [], []
+    invocations, steps, cpu, batches, exchanges, losses, nonzero = 0, [], [], [], [], [], []
     while invocations < job["max_invocations"]:
         invocations += 1
         result = train(cfg, channel, checkpoints, job["budget_s"])
         steps += result["step_ms"]
         cpu += result["cpu_ms"]
+        batches += result["batch_ms"]
         exchanges += result["exchange_ms"]
         losses += result["losses"]
         nonzero += result["nonzero"]
@@ -103,7 +104,7 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
 
             probes = {name: calibrate(make_channel(spec), prefix=cfg.run, density=job.get("density", 1.0)).to_dict()
                       for name, spec in job["channels"].items()}
-            return {"step_ms": steps, "channel_params": probes, "nonzero": nonzero,
+            return {"step_ms": steps, "batch_ms": batches, "channel_params": probes, "nonzero": nonzero,
                     "union_nonzero": result["union_nonzero"]}
         if result["status"] == "done":
             return {"worker": cfg.worker, "invocations": invocations, "step_ms": steps, "cpu_ms": cpu,

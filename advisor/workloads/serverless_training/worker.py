@@ -134,6 +134,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     losses: list[float] = []
     step_ms: list[float] = []
     cpu_ms: list[float] = []  # the process's CPU time per step, all threads: what the CPU share let it use
+    batch_ms: list[float] = []  # preparing (or, overlapped, waiting for) the step's batch: what overlap can hide
     exchange_ms: list[float] = []
     nonzero: list[float] = []  # the gradient's density: what a sparse exchange moves
     masks: list[np.ndarray] = []  # a slice's packed non-zero masks: how much W batches' gradients overlap
@@ -144,7 +145,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
         checkpoints.save(cfg.run, cfg.worker, next_step, [v.numpy() for v in variables],
                          [v.numpy() for v in optimizer.variables])
         return {"status": status, "next_step": next_step, "losses": losses, "step_ms": step_ms,
-                "cpu_ms": cpu_ms, "exchange_ms": exchange_ms, "nonzero": nonzero,
+                "cpu_ms": cpu_ms, "batch_ms": batch_ms, "exchange_ms": exchange_ms, "nonzero": nonzero,
                 "union_nonzero": union_densities(masks, gradient_size, UNION_WIDTHS)}
 
     prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
@@ -157,11 +158,10 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             batch = upcoming.result() if upcoming is not None else shard_batch(cfg.spec, cfg.worker, cfg.workers,
                                                                                    step)
             upcoming = None
+            batch_ms.append((time.perf_counter() - step_began) * 1000.0)
             loss, parts = gradient_of(*batch)
             flat = np.concatenate([part.numpy() for part in parts])
             nonzero.append(float(np.count_nonzero(flat)) / flat.size)
-            if channel is None and len(masks) < max(UNION_WIDTHS):  # a slice's first steps; a run keeps none
-                masks.append(np.packbits(flat != 0))
             if prefetch is not None and step + 1 < cfg.steps:  # the next batch does not depend on these weights
                 upcoming = prefetch.submit(shard_batch, cfg.spec, cfg.worker, cfg.workers, step + 1)
             exchange_began = time.perf_counter()
@@ -174,6 +174,8 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             losses.append(float(loss))
             step_ms.append((time.perf_counter() - step_began) * 1000.0)
             cpu_ms.append((time.process_time() - cpu_began) * 1000.0)
+            if channel is None and len(masks) < max(UNION_WIDTHS):  # a slice's first steps, not timed; a run: none
+                masks.append(np.packbits(flat != 0))
     finally:
         if prefetch is not None:
             prefetch.shutdown(wait=True)
