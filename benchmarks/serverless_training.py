@@ -13,8 +13,8 @@ embedding rows). Both encodings are run, each with its tuned segments; the model
 The analytical model (recommender/serverless_model.py) is calibrated by a short training slice taken right before
 each run: the workers' compute under the same CPU share and a probe of the channel from inside it (the segments and
 the encoding are chosen from the first slice of each channel and repeat). Its prediction is printed beside each
-measurement. Every run has its own name and empty stores. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000
-interactions. Loopback servers have no network latency: absolute times are what this machine gives, not AWS.
+measurement. Every run has its own name and empty stores. Cost per epoch is at the dated us-east-1 prices for an
+epoch of 1,000,000 interactions. Loopback servers have no network latency: absolute times are what this machine gives, not AWS.
 
     python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3]
 """

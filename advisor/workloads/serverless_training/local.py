@@ -66,8 +66,9 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
     """A short slice: WORKERS processes at once, each STEPS steps of compute under SHARE CPUs without exchanging
     (so compute sees the co-location the real run will have here); then one process probes each of CHANNELS from
     inside the same share, since a Lambda's client-side request cost shrinks with its CPU.
-    Returns every process's step times and the part of them spent preparing the batch, the gradient's density (of one step, and of the union of 2, 4 and 8 steps'
-    gradients, as many workers' aggregate) and each channel's parameters."""
+    Returns every process's step times and the part of them spent preparing the batch, the gradient's density
+    (of one step, and of the union of 2, 4 and 8 steps' gradients, as many workers' aggregate) and each channel's
+    parameters."""
     job = {"mode": "slice", "spec": spec.to_dict(), "workers": 1, "steps": steps, "channels": {},
            "checkpoint_dir": checkpoint_dir, "sync": {}, "budget_s": 1e9, "max_invocations": 1, "worker": 0}
     computed = _spawn([dict(job, run=f"slice-{share:g}-{k}") for k in range(workers)], share)
