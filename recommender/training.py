@@ -20,9 +20,9 @@ from recommender.search import Evaluated, SearchResult
 WORKER_COUNTS = (1, 2, 4, 8, 16, 32)
 # How far one slice's prediction of the optimized runtime missed the measured iteration, the largest over every
 # channel and repeat of benchmarks/serverless_training.py (README): a prediction p is given the interval
-# [p / (1 + e), p * (1 + e)], a factor either way. A recommendation rests on one slice, so the repeats' spread
-# (probes of S3 taken while this machine ran slow), not the error of their medians, is what it must cover.
-LAMBDA_MODEL_ERROR = 1.10
+# [p / (1 + e), p * (1 + e)], a factor either way. A recommendation rests on one slice, so the repeats' spread,
+# not the error of their medians, is what it must cover.
+LAMBDA_MODEL_ERROR = 0.46
 # ElastiCache node memory (GiB), from AWS's node-type table; only the types our price tables price.
 CACHE_NODES = (("cache.t3.micro", 0.5), ("cache.t3.small", 1.37), ("cache.t3.medium", 3.09))
 
