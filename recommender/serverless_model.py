@@ -188,10 +188,10 @@ def wire_bytes(gradient_bytes: int, compress: str, density: float | Sparsity, wo
     return float(gradient_bytes), float(gradient_bytes)
 
 
-def polls_within(wait_s: float, poll_s: float) -> int:
-    """Reads a waiting worker makes in WAIT_S: one at once, then after pauses that double from POLL_S up to
-    MAX_POLL_FACTOR x POLL_S (advisor/workloads/serverless_training/sync.py). Each one that finds nothing is a
-    paid request."""
+def polls_within(wait_s: float, poll_s: float, request_s: float = 0.0) -> int:
+    """Reads a waiting worker makes in WAIT_S: one at once, then one after each pause, the pauses doubling from
+    POLL_S up to MAX_POLL_FACTOR x POLL_S (advisor/workloads/serverless_training/sync.py); each read itself takes
+    REQUEST_S, which on a slow store spaces them further apart. Each one that finds nothing is a paid request."""
     from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
 
     if wait_s <= 0 or poll_s <= 0:
@@ -199,23 +199,23 @@ def polls_within(wait_s: float, poll_s: float) -> int:
     polls, elapsed, pause = 0, 0.0, poll_s
     while elapsed < wait_s:
         polls += 1
-        elapsed += pause
+        elapsed += request_s + pause
         pause = min(2 * pause, MAX_POLL_FACTOR * poll_s)
     return polls
 
 
-def poll_overshoot(wait_s: float, poll_s: float) -> float:
-    """How long after a value arrives, WAIT_S into a wait, the waiting worker's next poll finds it, on average:
-    half the pause in effect then (the pauses double from POLL_S, as polls_within counts them)."""
+def poll_overshoot(wait_s: float, poll_s: float, request_s: float = 0.0) -> float:
+    """How long after a value arrives, WAIT_S into a wait, the waiting worker's next read of it starts, on
+    average: half the read and pause in effect then (the pauses double from POLL_S, as polls_within counts them)."""
     from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
 
     if poll_s <= 0 or wait_s <= 0:  # no wait: the first read finds the value
         return 0.0
     elapsed, pause = 0.0, poll_s
-    while elapsed + pause < wait_s:
-        elapsed += pause
+    while elapsed + request_s + pause < wait_s:
+        elapsed += request_s + pause
         pause = min(2 * pause, MAX_POLL_FACTOR * poll_s)
-    return pause / 2
+    return (request_s + pause) / 2
 
 
 def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments: int | None = None,
@@ -242,15 +242,17 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     publish = requests_s(math.ceil(s * k_agg / a)) + g_agg / (a * b)
     read_all = requests_s(s * k_agg) + g_agg / b + dense / dec
     critical = write_own + aggregate + publish + read_all
-    misses = (a * math.ceil(s / a) * polls_within(skew_s, poll_s)
-              + (workers - a) * s * polls_within(aggregate + publish, poll_s))
+    owner_poll_s, reader_poll_s = requests_s(1), requests_s(s)  # one read of a segment; one of every aggregate
+    misses = (a * math.ceil(s / a) * polls_within(skew_s, poll_s, owner_poll_s)
+              + (workers - a) * s * polls_within(aggregate + publish, poll_s, reader_poll_s))
     puts = workers * s * k + s * k_agg  # every worker's segments, then the aggregates
     gets = workers * s * k + workers * s * k_agg + misses  # owners read every copy, everyone every aggregate
     requests = puts + gets
     moved = int(2 * workers * g + g_agg + workers * g_agg)
     item = int(min(params.item_limit_bytes, math.ceil(g / s / k)))
     serial = requests * params.server_request_s + moved / (params.server_bytes_per_s or b) if shared_server else 0.0
-    poll_wait = poll_overshoot(skew_s, poll_s) + poll_overshoot(aggregate + publish, poll_s)
+    poll_wait = (poll_overshoot(skew_s, poll_s, owner_poll_s)
+                 + poll_overshoot(aggregate + publish, poll_s, reader_poll_s))
     if serial > critical:
         return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait)
     return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait)

@@ -33,15 +33,18 @@ def test_polling_misses_are_counted_where_workers_wait():
 
     # pauses 5, 10, 20, 20, ... ms: reads at 0, 5, 15, 35, 55, 75, 95 ms within 100 ms
     assert polls_within(0.1, 0.005) == 7 and polls_within(0.0, 0.005) == 0
+    # each read taking 10 ms: reads start at 0, 15, 35, 65 and 95 ms
+    assert polls_within(0.1, 0.005, request_s=0.01) == 5
     params = ChannelParams(0.01, 100e6, item_limit_bytes=10_000_000, client_cpu_s=0.002, server_s=0.004)
     quiet = exchange(params, 4, 8_000_000, segments=1, poll_s=0.0)
     naive = exchange(params, 4, 8_000_000, segments=1, skew_s=0.05, poll_s=0.005)
     # one owner polls over the skew; three workers own nothing and poll for the aggregate while it is made
     aggregate_and_publish = (4 * 0.01 + 4 * 8e6 / 100e6) + (0.01 + 8e6 / 100e6)
-    expected = polls_within(0.05, 0.005) + 3 * polls_within(aggregate_and_publish, 0.005)
+    # each poll is one 10 ms read (2 ms of it the client's CPU)
+    expected = polls_within(0.05, 0.005, 0.01) + 3 * polls_within(aggregate_and_publish, 0.005, 0.01)
     assert naive.misses == expected and naive.gets == quiet.gets + expected
     spread = exchange(params, 4, 8_000_000, segments=4, skew_s=0.05, poll_s=0.005)
-    assert spread.misses == 4 * polls_within(0.05, 0.005)  # everyone aggregates: only the skew is waited out
+    assert spread.misses == 4 * polls_within(0.05, 0.005, 0.01)  # everyone aggregates: only the skew is waited out
     # a shared server pays its own time for each miss
     assert naive.seconds >= naive.requests * 0.004
 
@@ -140,6 +143,7 @@ def test_a_poll_finds_a_value_half_a_pause_after_it_arrives():
     assert poll_overshoot(0.012, 0.005) == pytest.approx(0.005)
     assert poll_overshoot(1.0, 0.005) == pytest.approx(0.010)
     assert poll_overshoot(1.0, 0.0) == 0.0
+    assert poll_overshoot(1.0, 0.005, request_s=0.01) == pytest.approx(0.015)  # a read and a pause apart
 
 
 def test_overlap_hides_the_batch_preparation_at_most_for_the_exchanges_length():
