@@ -14,7 +14,8 @@ The analytical model (recommender/serverless_model.py) is calibrated by a short 
 each run: the workers' compute under the same CPU share and a probe of the channel from inside it (the segments and
 the encoding are chosen from the first slice of each channel and repeat). Its prediction is printed beside each
 measurement. Every run has its own name and empty stores. Cost per epoch is at the dated us-east-1 prices for an
-epoch of 1,000,000 interactions. Loopback servers have no network latency: absolute times are what this machine gives, not AWS.
+epoch of 1,000,000 interactions. Loopback servers have no network latency: absolute times are what this machine
+gives, not AWS. A second table splits each step into the exchange's phases beside the model's terms.
 
     python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3]
 """
@@ -50,6 +51,7 @@ EPOCH_SAMPLES = 1_000_000
 MODES = {"naive": SyncOptions(segments=1, parallel=1),
          **{compress: replace(OPTIMIZED, compress=compress) for compress in COMPRESSIONS}}
 WARMUP_STEPS = 2  # the first steps trace the model; they are not an iteration's time
+PHASES = ("write", "owner_wait", "aggregate", "publish", "read_wait", "decode")  # sync.scatter_reduce's
 
 
 def start_servers():
@@ -148,6 +150,12 @@ def measure(run: str, name: str, options: SyncOptions, predicted: Any, spec: dic
     # the CPU each worker used over its timed steps, per second: above its share, the emulation did not hold
     used = statistics.median(sum(r["cpu_ms"][WARMUP_STEPS:]) / sum(r["step_ms"][WARMUP_STEPS:]) for r in results)
     usage = {k: sum(r["usage"][k] for r in results) / steps for k in results[0]["usage"]}
+    # where a step goes, ms, the mean over the workers and timed steps: outside the exchange, and each phase of it
+    timed = [(r["step_ms"][i], r["exchange_ms"][i], r["batch_ms"][i], r["phase_ms"][i])
+             for r in results for i in range(WARMUP_STEPS, len(r["step_ms"]))]
+    phases = {"outside": statistics.fmean(s - e for s, e, _, _ in timed),
+              "batch": statistics.fmean(b for _, _, b, _ in timed),
+              **{phase: statistics.fmean(p.get(phase, 0.0) for _, _, _, p in timed) for phase in PHASES}}
     iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
     request_usd, node_usd_per_hour = channel_usd(name, usage, measured, table)
     epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
@@ -155,7 +163,7 @@ def measure(run: str, name: str, options: SyncOptions, predicted: Any, spec: dic
                                      request_usd * iterations, node_usd_per_hour)
     return {"measured": measured, "exchanged": exchanged, "predicted": predicted, "usage": usage,
             "usd_epoch": epoch.usd_total, "method": results[0]["method"], "segments": options.segments,
-            "compress": options.compress, "cpu_used": used}
+            "compress": options.compress, "cpu_used": used, "phases": phases}
 
 
 def main() -> None:
@@ -264,6 +272,7 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
     used = [r["cpu_used"] for rows in runs.values() for r in rows]
     print(f"CPU used by a worker over its timed steps (median of the workers): {min(used):.2f} to {max(used):.2f} "
           f"vCPU per run, the emulated share being {lambda_share(memory_mb):.2f}")
+    print_phases(runs, names, modes)
     print("float16, sparse: the optimized runtime with that wire encoding; pick: repeats in which the model "
           "predicted this encoding fastest (what the optimized runtime and the training recommendation use); "
           "segs: segments per gradient, tuned to the channel by the model each repeat; "
@@ -273,6 +282,28 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
           "wait; compute: the model's, from the slice; requests and MB: measured per iteration, all workers "
           "(polling misses included), beside the model's count; speed-up: naive's median over this mode's "
           "(range: per-repeat ratios)")
+
+
+
+def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
+    """Where a step went, measured, beside the model's terms (in brackets): medians over the repeats of the mean
+    over the workers and timed steps, ms. A worker that owns no segment spends the owners' work waiting."""
+    print("where a step goes, ms (mean over the workers; [the model's term], median of the repeats): outside the "
+          "exchange (of it, the batch) [compute] | write [write] | owner_wait, aggregate [aggregate] | publish "
+          "[publish] | read_wait, decode [read] [skew + polling wait]")
+    for name in names:
+        for mode in modes:
+            rows = runs[(name, mode)]
+
+            def ms(phase: str) -> float:
+                return statistics.median(r["phases"][phase] for r in rows)
+
+            pred = sorted(rows, key=lambda r: r["predicted"].seconds)[len(rows) // 2]["predicted"]
+            term = {k: 1000 * v for k, v in pred.exchange.terms}
+            print(f"{name:<10} {mode:<8} {ms('outside'):6.1f} ({ms('batch'):5.1f}) [{1000 * pred.compute_s:6.1f}] | "
+                  f"{ms('write'):6.1f} [{term['write']:6.1f}] | {ms('owner_wait'):6.1f} {ms('aggregate'):6.1f} "
+                  f"[{term['aggregate']:6.1f}] | {ms('publish'):6.1f} [{term['publish']:6.1f}] | "
+                  f"{ms('read_wait'):6.1f} {ms('decode'):6.1f} [{term['read']:6.1f}] [{1000 * pred.wait_s:6.1f}]")
 
 
 if __name__ == "__main__":

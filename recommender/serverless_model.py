@@ -160,6 +160,7 @@ class Exchange:
     item_bytes: int = 0  # size of one stored part, for stores priced by item size
     misses: int = 0  # polls that found nothing (in gets): one small request each
     poll_wait_s: float = 0.0  # the time between a value's arrival and the poll that finds it, at both waits
+    terms: tuple[tuple[str, float], ...] = ()  # the critical path's parts, seconds: what a run's phases are checked by
 
 
 @dataclass(frozen=True)
@@ -253,9 +254,10 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     serial = requests * params.server_request_s + moved / (params.server_bytes_per_s or b) if shared_server else 0.0
     poll_wait = (poll_overshoot(skew_s, poll_s, owner_poll_s)
                  + poll_overshoot(aggregate + publish, poll_s, reader_poll_s))
+    terms = (("write", write_own), ("aggregate", aggregate), ("publish", publish), ("read", read_all))
     if serial > critical:
-        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait)
-    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait)
+        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait, terms)
+    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait, terms)
 
 
 def expected_max_normal(n: int) -> float:

@@ -63,3 +63,30 @@ def test_a_missing_worker_times_out_instead_of_hanging(channel):
 def test_segments_cover_the_vector():
     assert segment_bounds(10, 3) == [(0, 4), (4, 8), (8, 10)]
     assert segment_bounds(5, 8) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+
+
+def test_phases_account_for_the_exchange_and_only_owners_aggregate(channel):
+    """One segment: worker 0 owns it and waits for the late worker; worker 1 only writes and reads."""
+    import time
+
+    gradients = [np.full(1000, w, dtype=np.float32) for w in range(2)]
+    phases = [{}, {}]
+    took = [0.0, 0.0]
+
+    def worker(w):
+        began = time.perf_counter()
+        if w == 1:
+            time.sleep(0.2)  # the late worker: the owner's wait for its copy is measured, not spent aggregating
+        scatter_reduce(channel, "phased", 1, w, 2, gradients[w], SyncOptions(segments=1), phases[w])
+        took[w] = time.perf_counter() - began
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    owner, reader = phases
+    assert owner["owner_wait"] >= 0.15 and owner["aggregate"] < owner["owner_wait"]
+    assert "owner_wait" not in reader and "aggregate" not in reader
+    assert set(reader) == {"write", "publish", "read_wait", "decode"}
+    assert sum(owner.values()) <= took[0] + 1e-6 and sum(owner.values()) >= 0.9 * took[0]

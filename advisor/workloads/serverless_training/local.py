@@ -90,7 +90,7 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
                     SyncOptions(**job["sync"]))
     channel = make_channel(job["channel"]) if job.get("channel") else None
     checkpoints = FileCheckpoints(job["checkpoint_dir"])
-    invocations, steps, cpu, batches, exchanges, losses, nonzero = 0, [], [], [], [], [], []
+    invocations, steps, cpu, batches, exchanges, phases, losses, nonzero = 0, [], [], [], [], [], [], []
     while invocations < job["max_invocations"]:
         invocations += 1
         result = train(cfg, channel, checkpoints, job["budget_s"])
@@ -98,6 +98,7 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
         cpu += result["cpu_ms"]
         batches += result["batch_ms"]
         exchanges += result["exchange_ms"]
+        phases += result["phase_ms"]
         losses += result["losses"]
         nonzero += result["nonzero"]
         if result["status"] == "done" and job["mode"] == "slice":
@@ -109,7 +110,8 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
                     "union_nonzero": result["union_nonzero"]}
         if result["status"] == "done":
             return {"worker": cfg.worker, "invocations": invocations, "step_ms": steps, "cpu_ms": cpu,
-                    "exchange_ms": exchanges, "losses": losses, "usage": channel.usage.snapshot()}
+                    "batch_ms": batches, "exchange_ms": exchanges, "phase_ms": phases, "losses": losses,
+                    "usage": channel.usage.snapshot()}
     raise RuntimeError(f"not done after {invocations} invocations")
 
 

@@ -88,21 +88,37 @@ def _wait_all(channel: Channel, keys: list[str], options: SyncOptions) -> dict[s
 
 
 def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: int, gradient: np.ndarray,
-                   options: SyncOptions = SyncOptions()) -> np.ndarray:
-    """The average of all WORKERS' gradients for STEP, as every worker sees it."""
+                   options: SyncOptions = SyncOptions(), phases: dict[str, float] | None = None) -> np.ndarray:
+    """The average of all WORKERS' gradients for STEP, as every worker sees it. PHASES, if given, gains the
+    seconds spent in each phase (write, owner_wait, aggregate, publish, read_wait, decode): what the model's
+    terms are checked against."""
+    clock = [time.perf_counter()]
+
+    def lap(phase: str) -> None:
+        clock.append(time.perf_counter())
+        if phases is not None:
+            phases[phase] = phases.get(phase, 0.0) + clock[-1] - clock[-2]
+
     flat = np.asarray(gradient, dtype=np.float32).reshape(-1)
     bounds = segment_bounds(flat.size, options.segments or workers)
     prefix = f"{run}/step{step}"
     channel.put_many({f"{prefix}/grad/{j}/w{worker}": encode(flat[a:b], options.compress)
                       for j, (a, b) in enumerate(bounds)}, parallel=options.parallel)
+    lap("write")
     owned = [j for j in range(len(bounds)) if j % workers == worker]
     aggregates = {}
     for j in owned:
         copies = _wait_all(channel, [f"{prefix}/grad/{j}/w{w}" for w in range(workers)], options)
+        lap("owner_wait")
         size = bounds[j][1] - bounds[j][0]
         total = sum(decode(copies[f"{prefix}/grad/{j}/w{w}"], options.compress, size) for w in range(workers))
         aggregates[f"{prefix}/agg/{j}"] = encode(total / workers, options.compress)
+        lap("aggregate")
     channel.put_many(aggregates, parallel=options.parallel)
+    lap("publish")
     merged = _wait_all(channel, [f"{prefix}/agg/{j}" for j in range(len(bounds))], options)
-    return np.concatenate([decode(merged[f"{prefix}/agg/{j}"], options.compress, b - a)
-                           for j, (a, b) in enumerate(bounds)])
+    lap("read_wait")
+    averaged = np.concatenate([decode(merged[f"{prefix}/agg/{j}"], options.compress, b - a)
+                               for j, (a, b) in enumerate(bounds)])
+    lap("decode")
+    return averaged

@@ -136,6 +136,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     cpu_ms: list[float] = []  # the process's CPU time per step, all threads: what the CPU share let it use
     batch_ms: list[float] = []  # preparing (or, overlapped, waiting for) the step's batch: what overlap can hide
     exchange_ms: list[float] = []
+    phase_ms: list[dict[str, float]] = []  # each step's exchange by phase (sync.scatter_reduce)
     nonzero: list[float] = []  # the gradient's density: what a sparse exchange moves
     masks: list[np.ndarray] = []  # a slice's packed non-zero masks: how much W batches' gradients overlap
     gradient_size = sum(int(np.prod(v.shape)) for v in variables)
@@ -145,7 +146,8 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
         checkpoints.save(cfg.run, cfg.worker, next_step, [v.numpy() for v in variables],
                          [v.numpy() for v in optimizer.variables])
         return {"status": status, "next_step": next_step, "losses": losses, "step_ms": step_ms,
-                "cpu_ms": cpu_ms, "batch_ms": batch_ms, "exchange_ms": exchange_ms, "nonzero": nonzero,
+                "cpu_ms": cpu_ms, "batch_ms": batch_ms, "exchange_ms": exchange_ms, "phase_ms": phase_ms,
+                "nonzero": nonzero,
                 "union_nonzero": union_densities(masks, gradient_size, UNION_WIDTHS)}
 
     prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
@@ -166,7 +168,9 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
                 upcoming = prefetch.submit(shard_batch, cfg.spec, cfg.worker, cfg.workers, step + 1)
             exchange_began = time.perf_counter()
             if cfg.workers > 1:
-                averaged = scatter_reduce(channel, cfg.run, step, cfg.worker, cfg.workers, flat, cfg.sync)
+                phases: dict[str, float] = {}
+                averaged = scatter_reduce(channel, cfg.run, step, cfg.worker, cfg.workers, flat, cfg.sync, phases)
+                phase_ms.append({phase: seconds * 1000.0 for phase, seconds in phases.items()})
             else:
                 averaged = flat  # a training slice: one worker has nothing to exchange
             exchange_ms.append((time.perf_counter() - exchange_began) * 1000.0)
