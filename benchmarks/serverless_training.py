@@ -212,6 +212,12 @@ def main() -> None:
     report(runs, names, modes, workers, memory_mb, grad, args)
 
 
+def median_prediction(rows: list[dict]) -> Any:
+    """The model's iteration whose time is the median of ROWS' predictions: one repeat's, whole, so that its
+    parts (compute, exchange, terms) belong together."""
+    return sorted(rows, key=lambda r: r["predicted"].seconds)[len(rows) // 2]["predicted"]
+
+
 def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_mb: int, grad: int, args) -> None:
     """The table: medians over the repeats; speed-ups as ratios of medians, with the range of the per-repeat
     ratios (each from runs made minutes apart)."""
@@ -236,7 +242,7 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
             rows = runs[(name, mode)]
             measured = median(lambda r: r["measured"], rows)
             predicted = median(lambda r: r["predicted"].seconds, rows)
-            pred = sorted(rows, key=lambda r: r["predicted"].seconds)[len(rows) // 2]["predicted"]
+            pred = median_prediction(rows)
             ratios = [n["measured"] / r["measured"] for n, r in zip(naive, rows)]
             moved = median(lambda r: r["usage"]["bytes_written"] + r["usage"]["bytes_read"], rows) / 1e6
             requests = median(lambda r: r["usage"]["puts"] + r["usage"]["gets"], rows)
@@ -284,7 +290,6 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
           "(range: per-repeat ratios)")
 
 
-
 def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
     """Where a step went, measured, beside the model's terms (in brackets): medians over the repeats of the mean
     over the workers and timed steps, ms. A worker that owns no segment spends the owners' work waiting."""
@@ -298,7 +303,7 @@ def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
             def ms(phase: str) -> float:
                 return statistics.median(r["phases"][phase] for r in rows)
 
-            pred = sorted(rows, key=lambda r: r["predicted"].seconds)[len(rows) // 2]["predicted"]
+            pred = median_prediction(rows)
             term = {k: 1000 * v for k, v in pred.exchange.terms}
             print(f"{name:<10} {mode:<8} {ms('outside'):6.1f} ({ms('batch'):5.1f}) [{1000 * pred.compute_s:6.1f}] | "
                   f"{ms('write'):6.1f} [{term['write']:6.1f}] | {ms('owner_wait'):6.1f} {ms('aggregate'):6.1f} "

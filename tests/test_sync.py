@@ -19,17 +19,22 @@ def channel(memcached_server):  # noqa: F811
     return MemcachedChannel(client)
 
 
+def _in_threads(worker, workers):
+    """WORKER(w) for every w at once, each in its own thread, as the workers of one step run."""
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def _run(channel, gradients, step, options):
     results = [None] * len(gradients)
 
     def worker(w):
         results[w] = scatter_reduce(channel, "run", step, w, len(gradients), gradients[w], options)
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(len(gradients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads(worker, len(gradients))
     return results
 
 
@@ -80,11 +85,7 @@ def test_phases_account_for_the_exchange_and_only_owners_aggregate(channel):
         scatter_reduce(channel, "phased", 1, w, 2, gradients[w], SyncOptions(segments=1), phases[w])
         took[w] = time.perf_counter() - began
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads(worker, 2)
     owner, reader = phases
     assert owner["owner_wait"] >= 0.15 and owner["aggregate"] < owner["owner_wait"]
     assert "owner_wait" not in reader and "aggregate" not in reader
