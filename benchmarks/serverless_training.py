@@ -17,12 +17,18 @@ measurement. Every run has its own name and empty stores. Cost per epoch is at t
 epoch of 1,000,000 interactions. Loopback servers have no network latency: absolute times are what this machine
 gives, not AWS. A second table splits each step into the exchange's phases beside the model's terms.
 
-    python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3]
+    python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3] [--save runs.json]
+    python benchmarks/serverless_training.py --replay runs.json   # a saved run's measurements, re-predicted
+
+--save keeps every run's slice, options and measurements (each worker's per-step phases too); --replay prints the
+tables again from them with the model as the code now has it, which is how a change to the model is checked
+against measurements already taken (and then confirmed by a fresh run: a model tuned to one run proves little).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -32,7 +38,7 @@ import tempfile
 import time
 import urllib.request
 from typing import Any
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -161,9 +167,10 @@ def measure(run: str, name: str, options: SyncOptions, predicted: Any, spec: dic
     epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
                                      table.usd("lambda.x86_64.gb_second"), table.usd("lambda.request"),
                                      request_usd * iterations, node_usd_per_hour)
+    per_worker = [{k: r[k] for k in ("worker", "step_ms", "exchange_ms", "batch_ms", "phase_ms")} for r in results]
     return {"measured": measured, "exchanged": exchanged, "predicted": predicted, "usage": usage,
             "usd_epoch": epoch.usd_total, "method": results[0]["method"], "segments": options.segments,
-            "compress": options.compress, "cpu_used": used, "phases": phases}
+            "compress": options.compress, "cpu_used": used, "phases": phases, "per_worker": per_worker}
 
 
 def main() -> None:
@@ -172,11 +179,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="rounds of every mode, interleaved (medians kept)")
     parser.add_argument("--channels", default="s3,dynamodb,memcached")
+    parser.add_argument("--save", metavar="PATH", help="write every run's slice, options and measurements as JSON")
+    parser.add_argument("--replay", metavar="PATH", help="no runs: re-predict a --save file's runs and print them")
     args = parser.parse_args()
+    grad = gradient_bytes(LARGE)
+    if args.replay:
+        return replay(args.replay, grad)
     workers = args.workers
     # the workers' CPU shares take 70% of the cores: the rest is left to the channel servers and the OS
     memory_mb = int(1769 * 0.7 * (os.cpu_count() or 1) / workers)
-    grad = gradient_bytes(LARGE)
     table = prices.load("us-east-1")
     moto, endpoint, memcached, mc_port = start_servers()
     os.environ.update(ADVISOR_AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
@@ -201,7 +212,7 @@ def main() -> None:
                     run = measure(f"bench-{name}-{mode}-{repeat}", name, options,
                                   predict(name, probe, workers, grad, options), channel_spec(name, mode, mc_port),
                                   workers, args.steps, memory_mb, table, endpoint, mc_port)
-                    runs[(name, mode)].append(dict(run, picked=mode == picked))
+                    runs[(name, mode)].append(dict(run, picked=mode == picked, probe=probe, options=options))
                     print(f"... repeat {repeat + 1}/{args.repeats} {name} {mode}: {run['measured']:.3f} s/iteration "
                           f"(predicted {run['predicted'].seconds:.3f}), CPU used {run['cpu_used']:.2f} of "
                           f"{lambda_share(memory_mb):.2f}; probe {probe['channel_params'][name]}",
@@ -209,7 +220,33 @@ def main() -> None:
     finally:
         moto.stop()
         memcached.terminate()
+        if args.save:
+            save(args.save, runs, vars(args), workers, memory_mb)
     report(runs, names, modes, workers, memory_mb, grad, args)
+
+
+def save(path: str, runs: dict, args: dict, workers: int, memory_mb: int) -> None:
+    """RUNS as JSON, without the model's predictions (a replay makes them again, with the model of its time)."""
+    rows = [dict({k: v for k, v in run.items() if k != "predicted"}, channel=name, mode=mode,
+                 options=asdict(run["options"]))
+            for (name, mode), rows in runs.items() for run in rows]
+    Path(path).write_text(json.dumps({"args": args, "workers": workers, "memory_mb": memory_mb, "runs": rows}))
+    print(f"saved {len(rows)} runs to {path}", file=sys.stderr)
+
+
+def replay(path: str, grad: int) -> None:
+    """The tables of a --save file, each run re-predicted from its own slice by the model as the code has it now
+    (the options, segments included, stay those the run was made with)."""
+    saved = json.loads(Path(path).read_text())
+    workers, runs = saved["workers"], {}
+    for row in saved["runs"]:
+        options = SyncOptions(**row["options"])
+        runs.setdefault((row["channel"], row["mode"]), []).append(
+            dict(row, options=options, predicted=predict(row["channel"], row["probe"], workers, grad, options)))
+    names = list(dict.fromkeys(name for name, _ in runs))
+    modes = list(dict.fromkeys(mode for _, mode in runs))
+    print(f"(replay of {path}: measurements as saved, predictions by the model as the code now has it)")
+    report(runs, names, modes, workers, saved["memory_mb"], grad, argparse.Namespace(**saved["args"]))
 
 
 def median_prediction(rows: list[dict]) -> Any:
