@@ -156,12 +156,6 @@ def measure(run: str, name: str, options: SyncOptions, predicted: Any, spec: dic
     # the CPU each worker used over its timed steps, per second: above its share, the emulation did not hold
     used = statistics.median(sum(r["cpu_ms"][WARMUP_STEPS:]) / sum(r["step_ms"][WARMUP_STEPS:]) for r in results)
     usage = {k: sum(r["usage"][k] for r in results) / steps for k in results[0]["usage"]}
-    # where a step goes, ms, the mean over the workers and timed steps: outside the exchange, and each phase of it
-    timed = [(r["step_ms"][i], r["exchange_ms"][i], r["batch_ms"][i], r["phase_ms"][i])
-             for r in results for i in range(WARMUP_STEPS, len(r["step_ms"]))]
-    phases = {"outside": statistics.fmean(s - e for s, e, _, _ in timed),
-              "batch": statistics.fmean(b for _, _, b, _ in timed),
-              **{phase: statistics.fmean(p.get(phase, 0.0) for _, _, _, p in timed) for phase in PHASES}}
     iterations = serverless_model.iterations_per_epoch(EPOCH_SAMPLES, workers, LARGE.batch_size)
     request_usd, node_usd_per_hour = channel_usd(name, usage, measured, table)
     epoch = costs.training_on_lambda(workers, memory_mb, measured * iterations * 1000, 1,
@@ -170,7 +164,7 @@ def measure(run: str, name: str, options: SyncOptions, predicted: Any, spec: dic
     per_worker = [{k: r[k] for k in ("worker", "step_ms", "exchange_ms", "batch_ms", "phase_ms")} for r in results]
     return {"measured": measured, "exchanged": exchanged, "predicted": predicted, "usage": usage,
             "usd_epoch": epoch.usd_total, "method": results[0]["method"], "segments": options.segments,
-            "compress": options.compress, "cpu_used": used, "phases": phases, "per_worker": per_worker}
+            "compress": options.compress, "cpu_used": used, "per_worker": per_worker}
 
 
 def main() -> None:
@@ -315,7 +309,7 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
     used = [r["cpu_used"] for rows in runs.values() for r in rows]
     print(f"CPU used by a worker over its timed steps (median of the workers): {min(used):.2f} to {max(used):.2f} "
           f"vCPU per run, the emulated share being {lambda_share(memory_mb):.2f}")
-    print_phases(runs, names, modes)
+    print_phases(runs, names, modes, workers)
     print("float16, sparse: the optimized runtime with that wire encoding; pick: repeats in which the model "
           "predicted this encoding fastest (what the optimized runtime and the training recommendation use); "
           "segs: segments per gradient, tuned to the channel by the model each repeat; "
@@ -327,25 +321,44 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
           "(range: per-repeat ratios)")
 
 
-def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
-    """Where a step went, measured, beside the model's terms (in brackets): medians over the repeats of the mean
-    over the workers and timed steps, ms. A worker that owns no segment spends the owners' work waiting."""
-    print("where a step goes, ms (mean over the workers; [the model's term], median of the repeats): outside the "
-          "exchange (of it, the batch) [compute] | write [write] | owner_wait, aggregate [aggregate] | publish "
-          "[publish] | read_wait, decode [read] [skew + polling wait]")
+def phase_means(run: dict, workers: int) -> dict[str, float]:
+    """Where RUN's steps went, ms, the mean over timed steps: outside the exchange and its batch preparation over
+    every worker; the exchange's phases over the workers that own a segment (those whose path is the model's
+    critical path: a worker that owns none spends the owners' work in its read_wait instead)."""
+    owners = min(workers, run["segments"] or workers)
+
+    def mean(values) -> float:
+        values = list(values)
+        return statistics.fmean(values) if values else 0.0
+
+    def steps(per_worker: list[dict]):
+        return [(w, i) for w in per_worker for i in range(WARMUP_STEPS, len(w["step_ms"]))]
+
+    every, owning = steps(run["per_worker"]), steps([w for w in run["per_worker"] if w["worker"] < owners])
+    means = {"outside": mean(w["step_ms"][i] - w["exchange_ms"][i] for w, i in every),
+             "batch": mean(w["batch_ms"][i] for w, i in every)}
+    return dict(means, **{phase: mean(w["phase_ms"][i].get(phase, 0.0) for w, i in owning) for phase in PHASES})
+
+
+def print_phases(runs: dict, names: list[str], modes: list[str], workers: int) -> None:
+    """Where a step went, measured, beside the model's terms (in brackets): medians over the repeats, ms."""
+    print("where a step goes, ms (medians of the repeats; [the model's term]): outside the exchange, mean over the "
+          "workers (of it, the batch) [compute] | the segment owners' phases: write [write] | owner_wait, aggregate "
+          "[aggregate] | publish [publish] | read_wait, decode [read] | [skew + polling wait]")
     for name in names:
         for mode in modes:
             rows = runs[(name, mode)]
+            means = [phase_means(r, workers) for r in rows]
 
             def ms(phase: str) -> float:
-                return statistics.median(r["phases"][phase] for r in rows)
+                return statistics.median(m[phase] for m in means)
 
             pred = median_prediction(rows)
             term = {k: 1000 * v for k, v in pred.exchange.terms}
             print(f"{name:<10} {mode:<8} {ms('outside'):6.1f} ({ms('batch'):5.1f}) [{1000 * pred.compute_s:6.1f}] | "
                   f"{ms('write'):6.1f} [{term['write']:6.1f}] | {ms('owner_wait'):6.1f} {ms('aggregate'):6.1f} "
                   f"[{term['aggregate']:6.1f}] | {ms('publish'):6.1f} [{term['publish']:6.1f}] | "
-                  f"{ms('read_wait'):6.1f} {ms('decode'):6.1f} [{term['read']:6.1f}] [{1000 * pred.wait_s:6.1f}]")
+                  f"{ms('read_wait'):6.1f} {ms('decode'):6.1f} [{term['read']:6.1f}] | [{1000 * pred.wait_s:6.1f}]")
 
 
 if __name__ == "__main__":
