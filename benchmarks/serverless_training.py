@@ -23,11 +23,13 @@ gives, not AWS. A second table splits each step into the exchange's phases besid
 --save keeps every run's slice, options and measurements (each worker's per-step phases too); --replay prints the
 tables again from them with the model as the code now has it, which is how a change to the model is checked
 against measurements already taken (and then confirmed by a fresh run: a model tuned to one run proves little).
+benchmarks/runs/ keeps the saved runs the README quotes, named by the commit they were made at.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -173,7 +175,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="rounds of every mode, interleaved (medians kept)")
     parser.add_argument("--channels", default="s3,dynamodb,memcached")
-    parser.add_argument("--save", metavar="PATH", help="write every run's slice, options and measurements as JSON")
+    parser.add_argument("--save", metavar="PATH", help="write every run's slice, options and measurements as JSON "
+                        "(gzipped if PATH ends in .gz)")
     parser.add_argument("--replay", metavar="PATH", help="no runs: re-predict a --save file's runs and print them")
     args = parser.parse_args()
     grad = gradient_bytes(LARGE)
@@ -215,7 +218,8 @@ def main() -> None:
         moto.stop()
         memcached.terminate()
         if args.save:
-            save(args.save, runs, vars(args), workers, memory_mb)
+            save(args.save, runs, {k: v for k, v in vars(args).items() if k not in ("save", "replay")}, workers,
+                 memory_mb)
     report(runs, names, modes, workers, memory_mb, grad, args)
 
 
@@ -224,14 +228,16 @@ def save(path: str, runs: dict, args: dict, workers: int, memory_mb: int) -> Non
     rows = [dict({k: v for k, v in run.items() if k != "predicted"}, channel=name, mode=mode,
                  options=asdict(run["options"]))
             for (name, mode), rows in runs.items() for run in rows]
-    Path(path).write_text(json.dumps({"args": args, "workers": workers, "memory_mb": memory_mb, "runs": rows}))
+    text = json.dumps({"args": args, "workers": workers, "memory_mb": memory_mb, "runs": rows})
+    Path(path).write_bytes(gzip.compress(text.encode()) if path.endswith(".gz") else text.encode())
     print(f"saved {len(rows)} runs to {path}", file=sys.stderr)
 
 
 def replay(path: str, grad: int) -> None:
     """The tables of a --save file, each run re-predicted from its own slice by the model as the code has it now
     (the options, segments included, stay those the run was made with)."""
-    saved = json.loads(Path(path).read_text())
+    data = Path(path).read_bytes()
+    saved = json.loads(gzip.decompress(data) if path.endswith(".gz") else data)
     workers, runs = saved["workers"], {}
     for row in saved["runs"]:
         options = SyncOptions(**row["options"])
