@@ -315,7 +315,7 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
     used = [r["cpu_used"] for rows in runs.values() for r in rows]
     print(f"CPU used by a worker over its timed steps (median of the workers): {min(used):.2f} to {max(used):.2f} "
           f"vCPU per run, the emulated share being {lambda_share(memory_mb):.2f}")
-    print_phases(runs, names, modes, workers)
+    print_phases(runs, names, modes)
     print("float16, sparse: the optimized runtime with that wire encoding; pick: repeats in which the model "
           "predicted this encoding fastest (what the optimized runtime and the training recommendation use); "
           "segs: segments per gradient, tuned to the channel by the model each repeat; "
@@ -327,26 +327,22 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
           "(range: per-repeat ratios)")
 
 
-def phase_means(run: dict, workers: int) -> dict[str, float]:
+def phase_means(run: dict) -> dict[str, float]:
     """Where RUN's steps went, ms, the mean over timed steps: outside the exchange and its batch preparation over
-    every worker; the exchange's phases over the workers that own a segment (those whose path is the model's
-    critical path: a worker that owns none spends the owners' work in its read_wait instead)."""
-    owners = min(workers, run["segments"] or workers)
-
+    every worker; the exchange's phases over the workers that own a segment, those that timed an aggregation
+    (their path is the model's critical path: a worker that owns none spends the owners' work in its read_wait)."""
     def mean(values) -> float:
         values = list(values)
         return statistics.fmean(values) if values else 0.0
 
-    def steps(per_worker: list[dict]):
-        return [(w, i) for w in per_worker for i in range(WARMUP_STEPS, len(w["step_ms"]))]
-
-    every, owning = steps(run["per_worker"]), steps([w for w in run["per_worker"] if w["worker"] < owners])
+    every = [(w, i) for w in run["per_worker"] for i in range(WARMUP_STEPS, len(w["step_ms"]))]
+    owning = [(w, i) for w, i in every if "aggregate" in w["phase_ms"][i]]
     means = {"outside": mean(w["step_ms"][i] - w["exchange_ms"][i] for w, i in every),
              "batch": mean(w["batch_ms"][i] for w, i in every)}
     return dict(means, **{phase: mean(w["phase_ms"][i].get(phase, 0.0) for w, i in owning) for phase in PHASES})
 
 
-def print_phases(runs: dict, names: list[str], modes: list[str], workers: int) -> None:
+def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
     """Where a step went, measured, beside the model's terms (in brackets): medians over the repeats, ms."""
     print("where a step goes, ms (medians of the repeats; [the model's term]): outside the exchange, mean over the "
           "workers (of it, the batch) [compute] | the segment owners' phases: write [write] | owner_wait, aggregate "
@@ -354,7 +350,7 @@ def print_phases(runs: dict, names: list[str], modes: list[str], workers: int) -
     for name in names:
         for mode in modes:
             rows = runs[(name, mode)]
-            means = [phase_means(r, workers) for r in rows]
+            means = [phase_means(r) for r in rows]
 
             def ms(phase: str) -> float:
                 return statistics.median(m[phase] for m in means)
