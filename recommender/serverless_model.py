@@ -1,26 +1,30 @@
 """An analytical model of the gradient exchange in serverless training (scatter-reduce through a channel).
 
 W workers, gradient G bytes (halved by float16), S segments, A = min(W, S) aggregators, p requests in flight per
-worker, a channel item limit L (each value costs ceil(size / L) requests), per-request latency l and per-client
-bandwidth B. One worker's critical path (our reconstruction, after AWS-FACTS.md):
-    write its S segments          F/E + ceil(S*k / p) * l + G / B
-    aggregate S/A segments        ceil(W*S*k / (A*p)) * l + W*G / (A*B) + W*F / (A*D) + F / (A*E)
-                                  then write them: ceil(S*k/(A*p))*l + G/(A*B)
-    read all S aggregates         ceil(S*k / p) * l + G / B + F / D
+worker, a channel item limit L (each value costs ceil(size / L) requests), per-request latency l and one client's
+bandwidth of puts Bp(c) and of gets Bg(c) while c clients move bytes at once. One worker's critical path (our
+reconstruction, after AWS-FACTS.md):
+    write its S segments          F/E + ceil(S*k / p) * l + G / Bp(W)
+    aggregate S/A segments        ceil(W*S*k / (A*p)) * l + W*G / (A*Bg(A)) + W*F / (A*D) + F / (A*E)
+                                  then write them: ceil(S*k/(A*p))*l + G/(A*Bp(A))
+    read all S aggregates         ceil(S*k / p) * l + G / Bg(W) + F / D
 (k parts per segment; F the float32 gradient's bytes, E and D the speeds at which the worker's CPU encodes it for
 the wire and decodes and sums it, measured for each encoding). Workers waiting for a value poll for it; each
 read that misses is a request (`polls_within`).
 A channel served by one process (a node, or a test server) also serialises the requests of all workers, misses
-included: total requests * the server's time per request + total bytes / B. The exchange takes the longer of the
-two. l, B and the server's time are calibrated by a short probe of the channel from inside the worker's CPU share,
-not assumed. An iteration adds the compute of the slowest worker and the polling pauses at the exchange's waits
-(`iteration`); a run adds re-invocations (`run_seconds`).
+included: total requests * the server's time per request + total bytes / its bandwidth. The exchange takes the
+longer of the two. l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the
+worker's CPU share, not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice
+had workers at once (`contended_times`), linear in c between and beyond them. An iteration adds the compute of the
+slowest worker and the polling pauses at the exchange's waits (`iteration`); a run adds re-invocations
+(`run_seconds`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,9 +42,25 @@ class ChannelParams:
     server_bytes_per_s: float | None = None  # the store's own bandwidth, without the client's encoding (None: B)
     # per wire encoding, (encode, decode-and-sum) speed on the worker's CPU, in bytes of float32 gradient per second
     codecs: dict[str, tuple[float, float]] = field(default_factory=dict)
+    put_bytes_per_s: float | None = None  # one client's bandwidth of puts alone, and of gets (None: bytes_per_s)
+    get_bytes_per_s: float | None = None
+    # (clients, each one's put bandwidth, get bandwidth) with that many clients at once (a store that does not scale
+    # with its clients slows each of them down): measured, None where only one client was probed
+    contended: tuple[int, float, float] | None = None
 
     def codec(self, compress: str) -> tuple[float, float]:
         return self.codecs.get(compress, (math.inf, math.inf))
+
+    def seconds_per_byte(self, direction: str, clients: int = 1) -> float:
+        """One client's time per byte of a large put or get ("put" or "get") while CLIENTS clients do the same:
+        alone as probed, and each further client adding what the contended probe measured per client (a store
+        that serves its clients from one process queues them), extrapolated linearly beyond it."""
+        alone = 1 / ((self.put_bytes_per_s if direction == "put" else self.get_bytes_per_s) or self.bytes_per_s)
+        if self.contended is None or clients <= 1 or self.contended[0] <= 1:
+            return alone
+        probed, put_bytes_per_s, get_bytes_per_s = self.contended
+        loaded = 1 / (put_bytes_per_s if direction == "put" else get_bytes_per_s)
+        return alone + max(0.0, loaded - alone) * (clients - 1) / (probed - 1)
 
     @property
     def server_request_s(self) -> float:
@@ -55,17 +75,28 @@ class ChannelParams:
             data["server_ms"] = self.server_s * 1000
         if self.server_bytes_per_s is not None:
             data["server_mb_per_s"] = self.server_bytes_per_s / 1e6
+        for name, value in (("put_mb_per_s", self.put_bytes_per_s), ("get_mb_per_s", self.get_bytes_per_s)):
+            if value is not None:
+                data[name] = value / 1e6
+        if self.contended is not None:
+            data["contended_clients"] = float(self.contended[0])
+            data["contended_put_mb_per_s"], data["contended_get_mb_per_s"] = (v / 1e6 for v in self.contended[1:])
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> "ChannelParams":
-        server_ms, server_mb_s = data.get("server_ms"), data.get("server_mb_per_s")
+        server_ms = data.get("server_ms")
         legacy = 2 * data.get("reduce_mb_per_s", math.inf)  # older probes timed one round trip for every encoding
         codecs = {c: (data.get(f"encode_mb_per_s_{c}", legacy) * 1e6, data.get(f"decode_mb_per_s_{c}", legacy) * 1e6)
                   for c in CODECS if f"encode_mb_per_s_{c}" in data or "reduce_mb_per_s" in data}
+        def rate(key: str) -> float | None:  # bytes per second; None for probes older than the key
+            return data[key] * 1e6 if key in data else None
+
+        contended = None if "contended_clients" not in data else (
+            int(data["contended_clients"]), data["contended_put_mb_per_s"] * 1e6, data["contended_get_mb_per_s"] * 1e6)
         return cls(data["request_ms"] / 1000, data["mb_per_s"] * 1e6, int(round(data["item_limit_kb"] * 1024)),
                    data.get("client_cpu_ms", 0.0) / 1000, None if server_ms is None else server_ms / 1000,
-                   None if server_mb_s is None else server_mb_s * 1e6, codecs)
+                   rate("server_mb_per_s"), codecs, rate("put_mb_per_s"), rate("get_mb_per_s"), contended)
 
 
 def cpu_share(seconds: float = 0.5) -> float:
@@ -82,12 +113,15 @@ SERVER_ITEM_ROUNDS = 15
 
 
 def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repeats: int = 2,
-              prefix: str = "probe", density: float = 1.0, min_s: float = 0.3) -> ChannelParams:
+              prefix: str = "probe", density: float = 1.0, min_s: float = 0.3,
+              contended: tuple[int, float, float] | None = None) -> ChannelParams:
     """Time small puts and gets (latency, and how much of it is the client's CPU) and large ones (bandwidth) on
     CHANNEL, one client, from inside the CPU share the workers will have; and each wire encoding of a gradient of
     DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows). Each timing (at least SMALL
     pairs, REPEATS large pairs) runs for MIN_S or more: a CPU quota lets a short burst run at a full core, while
-    an aggregator reading every worker's copy (tens of MB) runs through its quota and sees the average."""
+    an aggregator reading every worker's copy (tens of MB) runs through its quota and sees the average. Puts and
+    gets are timed apart (a store that hashes what it is given puts slower than it gets). CONTENDED, from
+    `contended_times` with the same LARGE_BYTES, becomes each client's bandwidth with that many at once."""
     share = cpu_share()
     pairs, start, cpu = 0, time.perf_counter(), time.process_time()
     while pairs < small or time.perf_counter() - start < min_s:
@@ -98,12 +132,15 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
     client_s = min(request_s, (time.process_time() - cpu) / (2 * pairs) / max(share, 1e-3))
     payload = os.urandom(large_bytes)
     parts = math.ceil(large_bytes / channel.item_limit_bytes)
-    large, start = 0, time.perf_counter()
+    large, put_s, get_s, start = 0, 0.0, 0.0, time.perf_counter()
     while large < repeats or time.perf_counter() - start < min_s:
-        channel.put(f"{prefix}/large/{large % repeats}", payload)
-        channel.get(f"{prefix}/large/{large % repeats}")
+        key = f"{prefix}/large/{large % repeats}"
+        put_s += _timed(lambda: channel.put(key, payload))
+        get_s += _timed(lambda: channel.get(key))
         large += 1
-    elapsed = time.perf_counter() - start - 2 * large * parts * request_s
+
+    def bandwidth(seconds: float, values: int) -> float:  # bytes per second, each request's latency taken off
+        return values * large_bytes / max(seconds - values * parts * request_s, 1e-6)
     server_s = _server_time(lambda: channel.get(f"{prefix}/small/0"), rounds=9)
     # the store's own bandwidth from a put and a get (a store may hash what it is given) of a value of one item, at
     # most 1 MB, the request time taken off: a single request whose client work fits in one CPU-quota period, since
@@ -113,8 +150,40 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
                      + _server_time(lambda: channel.get(f"{prefix}/item"), burst=1, rounds=SERVER_ITEM_ROUNDS))
     server_bytes_s = 2 * len(item) / max(server_item_s - 2 * server_s, len(item) / 1e10)
     codecs = {c: codec_throughput(large_bytes, c, density, min_s) for c in CODECS}
-    return ChannelParams(request_s, 2 * large * large_bytes / max(elapsed, 1e-6), channel.item_limit_bytes,
-                         client_s, server_s, server_bytes_s, codecs)
+    loaded = None if contended is None else (contended[0], bandwidth(contended[1], 1), bandwidth(contended[2], 1))
+    return ChannelParams(request_s, bandwidth(put_s + get_s, 2 * large), channel.item_limit_bytes, client_s, server_s,
+                         server_bytes_s, codecs, bandwidth(put_s, large), bandwidth(get_s, large), loaded)
+
+
+def contended_times(channel: Any, worker: int, clients: int, prefix: str, large_bytes: int = 4_000_000,
+                    rounds: int = 3) -> tuple[int, float, float]:
+    """(CLIENTS, seconds of one put, of one get) of a LARGE_BYTES value while CLIENTS probes do the same at once,
+    as a run's workers write their gradients at once and read the aggregates at once. Each probe (WORKER of
+    them) puts ROUNDS values, meets the others through the channel, gets them, and shares its times; every
+    probe returns the medians over all of them, each one's first round left out (its start is not in step)."""
+    import json
+
+    from advisor.workloads.serverless_training.sync import SyncOptions, wait_all
+
+    def meet(stage: str, note: bytes = b"-") -> list[bytes]:
+        channel.put(f"{prefix}/{stage}/{worker}", note)
+        found = wait_all(channel, [f"{prefix}/{stage}/{w}" for w in range(clients)], SyncOptions(poll_s=0.01))
+        return [found[f"{prefix}/{stage}/{w}"] for w in range(clients)]
+
+    payload = os.urandom(large_bytes)
+    meet("start")
+    puts = [_timed(lambda: channel.put(f"{prefix}/{worker}/{i}", payload)) for i in range(rounds)]
+    meet("put")
+    gets = [_timed(lambda: channel.get(f"{prefix}/{worker}/{i}")) for i in range(rounds)]
+    shared = [json.loads(note) for note in meet("got", json.dumps([puts[1:], gets[1:]]).encode())]
+    return (clients, statistics.median(t for p, _ in shared for t in p),
+            statistics.median(t for _, g in shared for t in g))
+
+
+def _timed(request: Any) -> float:
+    start = time.perf_counter()
+    request()
+    return time.perf_counter() - start
 
 
 def _server_time(request: Any, burst: int = 4, rounds: int = 3) -> float:
@@ -242,11 +311,12 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     def requests_s(n: int) -> float:  # the client's CPU work is serial; the waiting overlaps P at a time
         return n * params.client_cpu_s + math.ceil(n / parallel) * (params.request_s - params.client_cpu_s)
 
-    write_own = dense / enc + requests_s(s * k) + g / b
-    aggregate = (requests_s(workers * s * k // a) + workers * g / (a * b) + workers * dense / (a * dec)
-                 + dense / (a * enc))
-    publish = requests_s(math.ceil(s * k_agg / a)) + g_agg / (a * b)
-    read_all = requests_s(s * k_agg) + g_agg / b + dense / dec
+    per_byte = params.seconds_per_byte  # each phase's, with as many clients as move bytes in it at once
+    write_own = dense / enc + requests_s(s * k) + g * per_byte("put", workers)
+    aggregate = (requests_s(workers * s * k // a) + workers * g / a * per_byte("get", a)
+                 + workers * dense / (a * dec) + dense / (a * enc))
+    publish = requests_s(math.ceil(s * k_agg / a)) + g_agg / a * per_byte("put", a)
+    read_all = requests_s(s * k_agg) + g_agg * per_byte("get", workers) + dense / dec
     critical = write_own + aggregate + publish + read_all
     owner_poll_s, reader_poll_s = requests_s(1), requests_s(s)  # one read of a segment; one of every aggregate
     misses = (a * math.ceil(s / a) * polls_within(skew_s, poll_s, owner_poll_s)

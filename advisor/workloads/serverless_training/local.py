@@ -8,6 +8,7 @@ import json
 import statistics
 import subprocess
 import sys
+import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -64,25 +65,46 @@ def lambda_share(memory_mb: int) -> float:
 def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: float,
                    channels: dict[str, dict[str, Any]] | None = None, workers: int = 1) -> dict[str, Any]:
     """A short slice: WORKERS processes at once, each STEPS steps of compute under SHARE CPUs without exchanging
-    (so compute sees the co-location the real run will have here); then one process probes each of CHANNELS from
-    inside the same share, since a Lambda's client-side request cost shrinks with its CPU.
+    (so compute sees the co-location the real run will have here); then WORKERS processes probe each of CHANNELS
+    from inside the same share, since a Lambda's client-side request cost shrinks with its CPU: all at once for
+    large puts and gets (what a store that does not scale with its clients gives each), then one alone.
     Returns every process's step times and the part of them spent preparing the batch, the gradient's density
     (of one step, and of the union of 2, 4 and 8 steps' gradients, as many workers' aggregate) and each channel's
     parameters."""
-    job = {"mode": "slice", "spec": spec.to_dict(), "workers": 1, "steps": steps, "channels": {},
+    job = {"mode": "slice", "spec": spec.to_dict(), "workers": 1, "steps": steps,
            "checkpoint_dir": checkpoint_dir, "sync": {}, "budget_s": 1e9, "max_invocations": 1, "worker": 0}
     computed = _spawn([dict(job, run=f"slice-{share:g}-{k}") for k in range(workers)], share)
     nonzero = [x for r in computed for x in r["nonzero"]]
-    probe = _spawn([dict(job, run=f"probe-{share:g}", steps=0, channels=channels,
-                         density=statistics.fmean(nonzero) if nonzero else 1.0)], share)[0] if channels else {}
+    # a name of its own: the probes meet through the channel, and an older probe's keys would let them pass
+    probe = {"mode": "probe", "run": f"probe-{share:g}-{uuid.uuid4().hex[:8]}", "channels": channels,
+             "clients": workers, "density": statistics.fmean(nonzero) if nonzero else 1.0}
+    probes = _spawn([dict(probe, worker=k) for k in range(workers)], share) if channels else [{}]
     widths = set.intersection(*(set(r["union_nonzero"]) for r in computed))
     return {"step_ms": [r["step_ms"] for r in computed], "batch_ms": [r["batch_ms"] for r in computed],
-            "channel_params": probe.get("channel_params", {}), "nonzero": nonzero,
+            "channel_params": probes[0].get("channel_params", {}), "nonzero": nonzero,
             "union_nonzero": {w: statistics.fmean(r["union_nonzero"][w] for r in computed) for w in sorted(widths)},
             "method": computed[0]["method"], "vcpus": computed[0]["vcpus"]}
 
 
+def _probe_main(job: dict[str, Any]) -> dict[str, Any]:
+    """One of the job's CLIENTS probes of each channel: all of them time large puts and gets at once (as a run's
+    workers make them), then the first alone times everything else and returns the parameters."""
+    from advisor.workloads.serverless_training.handler import make_channel
+    from recommender.serverless_model import calibrate, contended_times
+
+    params = {}
+    for name, spec in job["channels"].items():
+        channel, prefix = make_channel(spec), f"{job['run']}/{name}"
+        loaded = (contended_times(channel, job["worker"], job["clients"], f"{prefix}/contended")
+                  if job["clients"] > 1 else None)
+        if job["worker"] == 0:
+            params[name] = calibrate(channel, prefix=prefix, density=job["density"], contended=loaded).to_dict()
+    return {"channel_params": params}
+
+
 def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
+    if job["mode"] == "probe":
+        return _probe_main(job)
     from advisor.workloads.serverless_training.handler import make_channel
     from advisor.workloads.serverless_training.worker import FileCheckpoints, RunConfig, train
 
@@ -102,11 +124,7 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
         losses += result["losses"]
         nonzero += result["nonzero"]
         if result["status"] == "done" and job["mode"] == "slice":
-            from recommender.serverless_model import calibrate
-
-            probes = {name: calibrate(make_channel(spec), prefix=cfg.run, density=job.get("density", 1.0)).to_dict()
-                      for name, spec in job["channels"].items()}
-            return {"step_ms": steps, "batch_ms": batches, "channel_params": probes, "nonzero": nonzero,
+            return {"step_ms": steps, "batch_ms": batches, "nonzero": nonzero,
                     "union_nonzero": result["union_nonzero"]}
         if result["status"] == "done":
             return {"worker": cfg.worker, "invocations": invocations, "step_ms": steps, "cpu_ms": cpu,

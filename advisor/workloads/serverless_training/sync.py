@@ -66,7 +66,7 @@ def segment_bounds(size: int, segments: int) -> list[tuple[int, int]]:
     return [(k * step, min(size, (k + 1) * step)) for k in range(segments) if k * step < size]
 
 
-def _wait_all(channel: Channel, keys: list[str], options: SyncOptions) -> dict[str, bytes]:
+def wait_all(channel: Channel, keys: list[str], options: SyncOptions) -> dict[str, bytes]:
     """Read KEYS until every one is there (other workers may still be writing), or time out. The pause between
     rounds doubles from poll_s up to MAX_POLL_FACTOR x poll_s: each round of misses costs requests (money on S3
     and DynamoDB) and the waiting worker's CPU, which a Lambda's small share feels."""
@@ -108,7 +108,7 @@ def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: 
     owned = [j for j in range(len(bounds)) if j % workers == worker]
     aggregates = {}
     for j in owned:
-        copies = _wait_all(channel, [f"{prefix}/grad/{j}/w{w}" for w in range(workers)], options)
+        copies = wait_all(channel, [f"{prefix}/grad/{j}/w{w}" for w in range(workers)], options)
         lap("owner_wait")
         size = bounds[j][1] - bounds[j][0]
         total = sum(decode(copies[f"{prefix}/grad/{j}/w{w}"], options.compress, size) for w in range(workers))
@@ -116,7 +116,7 @@ def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: 
         lap("aggregate")
     channel.put_many(aggregates, parallel=options.parallel)
     lap("publish")
-    merged = _wait_all(channel, [f"{prefix}/agg/{j}" for j in range(len(bounds))], options)
+    merged = wait_all(channel, [f"{prefix}/agg/{j}" for j in range(len(bounds))], options)
     lap("read_wait")
     averaged = np.concatenate([decode(merged[f"{prefix}/agg/{j}"], options.compress, b - a)
                                for j, (a, b) in enumerate(bounds)])
