@@ -65,6 +65,47 @@ def test_a_real_channel_is_calibrated_and_the_parameters_survive_storage(memcach
     assert ChannelParams.from_dict(params.to_dict()).to_dict() == pytest.approx(params.to_dict())
 
 
+def test_each_phase_gets_the_bandwidth_of_its_direction_and_of_its_clients_at_once():
+    # alone: puts 50 MB/s, gets 100 MB/s; with 4 clients at once each gets 20 MB/s for puts, 50 MB/s for gets
+    params = ChannelParams(0.0, 75e6, 10_000_000, put_bytes_per_s=50e6, get_bytes_per_s=100e6,
+                           contended=(4, 20e6, 50e6))
+    assert params.seconds_per_byte("put") == pytest.approx(1 / 50e6)
+    assert params.seconds_per_byte("get", 4) == pytest.approx(1 / 50e6)
+    assert params.seconds_per_byte("put", 2) == pytest.approx(1 / 50e6 + (1 / 20e6 - 1 / 50e6) / 3)
+    assert params.seconds_per_byte("put", 7) == pytest.approx(1 / 50e6 + 2 * (1 / 20e6 - 1 / 50e6))  # beyond: linear
+    # W=4, S=1: every worker writes at once, the one owner reads the 4 copies alone, publishes alone, all 4 read
+    terms = dict(exchange(params, 4, 8_000_000, segments=1, shared_server=False).terms)
+    assert terms["write"] == pytest.approx(8e6 / 20e6)
+    assert terms["aggregate"] == pytest.approx(4 * 8e6 / 100e6)
+    assert terms["publish"] == pytest.approx(8e6 / 50e6)
+    assert terms["read"] == pytest.approx(8e6 / 50e6)
+    # a probe with no contended figures (one client, or stored before them) leaves every phase at the pair's speed
+    assert ChannelParams(0.0, 75e6, 10_000_000).seconds_per_byte("put", 4) == pytest.approx(1 / 75e6)
+
+
+def test_probes_at_once_meet_through_the_channel_and_share_their_times(memcached_server):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pymemcache.client.base import PooledClient
+
+    from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
+    from recommender.serverless_model import calibrate, contended_times
+
+    def probe(worker: int):
+        channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=2))
+        return contended_times(channel, worker, 3, "test-contended", large_bytes=600_000, rounds=2)
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(probe, range(3)))
+    assert results[0] == results[1] == results[2]  # the medians of everyone's times, as each probe read them
+    clients, put_s, get_s = results[0]
+    assert clients == 3 and put_s > 0 and get_s > 0
+    channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=2))
+    params = calibrate(channel, small=5, large_bytes=600_000, repeats=1, prefix="test-alone", contended=results[0])
+    assert params.contended[0] == 3 and params.put_bytes_per_s > 0 and params.get_bytes_per_s > 0
+    assert ChannelParams.from_dict(params.to_dict()).to_dict() == pytest.approx(params.to_dict())
+
+
 def test_a_probe_stored_before_encodings_were_timed_apart_still_reads():
     # older probes timed one decode-sum-encode round trip (reduce_mb_per_s) for every encoding
     old = {"request_ms": 2.0, "mb_per_s": 100.0, "item_limit_kb": 380.0, "reduce_mb_per_s": 250.0}
