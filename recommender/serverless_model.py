@@ -110,6 +110,8 @@ def cpu_share(seconds: float = 0.5) -> float:
 # Single-item requests timed for the store's bandwidth, the median kept: with 5, six probes under a 0.35-vCPU share
 # spread 4.2x on S3 and 1.9x on DynamoDB (moto); with 15, 2.1x and 1.3x, for about 3 s more per probe.
 SERVER_ITEM_ROUNDS = 15
+QUOTA_REST_S = 0.12  # longer than a CFS quota period (100 ms): after it, a CPU quota has refilled
+LARGE_ROUNDS = 5  # large puts and gets timed, each after a rest, the median kept
 
 
 def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repeats: int = 2,
@@ -117,11 +119,13 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
               contended: tuple[int, float, float] | None = None) -> ChannelParams:
     """Time small puts and gets (latency, and how much of it is the client's CPU) and large ones (bandwidth) on
     CHANNEL, one client, from inside the CPU share the workers will have; and each wire encoding of a gradient of
-    DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows). Each timing (at least SMALL
-    pairs, REPEATS large pairs) runs for MIN_S or more: a CPU quota lets a short burst run at a full core, while
-    an aggregator reading every worker's copy (tens of MB) runs through its quota and sees the average. Puts and
-    gets are timed apart (a store that hashes what it is given puts slower than it gets). CONTENDED, from
-    `contended_times` with the same LARGE_BYTES, becomes each client's bandwidth with that many at once."""
+    DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows). The small requests and the
+    encodings run for MIN_S or more (at least SMALL pairs), so that a CPU quota's average is seen, not a burst.
+    Large puts and gets (LARGE_ROUNDS, at least REPEATS) are timed apart (a store that hashes what it is given puts
+    slower than it gets), each after a rest, as a run's workers make them after waiting for each other: back to
+    back, a 0.35-vCPU client moved 4 MB values through memcached 1.3-1.5x slower than after a rest (moto's S3 and
+    DynamoDB: the same), and a run's workers moved theirs at the rested pace. CONTENDED, from `contended_times`
+    with the same LARGE_BYTES, becomes each client's bandwidth with that many at once."""
     share = cpu_share()
     pairs, start, cpu = 0, time.perf_counter(), time.process_time()
     while pairs < small or time.perf_counter() - start < min_s:
@@ -132,12 +136,9 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
     client_s = min(request_s, (time.process_time() - cpu) / (2 * pairs) / max(share, 1e-3))
     payload = os.urandom(large_bytes)
     parts = math.ceil(large_bytes / channel.item_limit_bytes)
-    large, put_s, get_s, start = 0, 0.0, 0.0, time.perf_counter()
-    while large < repeats or time.perf_counter() - start < min_s:
-        key = f"{prefix}/large/{large % repeats}"
-        put_s += _timed(lambda: channel.put(key, payload))
-        get_s += _timed(lambda: channel.get(key))
-        large += 1
+    rounds = [(_rested(lambda: channel.put(f"{prefix}/large/{i}", payload)),
+               _rested(lambda: channel.get(f"{prefix}/large/{i}"))) for i in range(max(repeats, LARGE_ROUNDS))]
+    put_s, get_s = (statistics.median(times) for times in zip(*rounds))
 
     def bandwidth(seconds: float, values: int) -> float:  # bytes per second, each request's latency taken off
         return values * large_bytes / max(seconds - values * parts * request_s, 1e-6)
@@ -151,8 +152,8 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
     server_bytes_s = 2 * len(item) / max(server_item_s - 2 * server_s, len(item) / 1e10)
     codecs = {c: codec_throughput(large_bytes, c, density, min_s) for c in CODECS}
     loaded = None if contended is None else (contended[0], bandwidth(contended[1], 1), bandwidth(contended[2], 1))
-    return ChannelParams(request_s, bandwidth(put_s + get_s, 2 * large), channel.item_limit_bytes, client_s, server_s,
-                         server_bytes_s, codecs, bandwidth(put_s, large), bandwidth(get_s, large), loaded)
+    return ChannelParams(request_s, bandwidth(put_s + get_s, 2), channel.item_limit_bytes, client_s, server_s,
+                         server_bytes_s, codecs, bandwidth(put_s, 1), bandwidth(get_s, 1), loaded)
 
 
 def contended_times(channel: Any, worker: int, clients: int, prefix: str, large_bytes: int = 4_000_000,
@@ -160,7 +161,8 @@ def contended_times(channel: Any, worker: int, clients: int, prefix: str, large_
     """(CLIENTS, seconds of one put, of one get) of a LARGE_BYTES value while CLIENTS probes do the same at once,
     as a run's workers write their gradients at once and read the aggregates at once. Each probe (WORKER of
     them) puts ROUNDS values, meets the others through the channel, gets them, and shares its times; every
-    probe returns the medians over all of them, each one's first round left out (its start is not in step)."""
+    probe returns the medians over all of them, each one's first round left out (its start is not in step).
+    Each request follows a rest, as in `calibrate`, so that the two differ by the clients at once only."""
     import json
 
     from advisor.workloads.serverless_training.sync import SyncOptions, wait_all
@@ -172,15 +174,17 @@ def contended_times(channel: Any, worker: int, clients: int, prefix: str, large_
 
     payload = os.urandom(large_bytes)
     meet("start")
-    puts = [_timed(lambda: channel.put(f"{prefix}/{worker}/{i}", payload)) for i in range(rounds)]
+    puts = [_rested(lambda: channel.put(f"{prefix}/{worker}/{i}", payload)) for i in range(rounds)]
     meet("put")
-    gets = [_timed(lambda: channel.get(f"{prefix}/{worker}/{i}")) for i in range(rounds)]
+    gets = [_rested(lambda: channel.get(f"{prefix}/{worker}/{i}")) for i in range(rounds)]
     shared = [json.loads(note) for note in meet("got", json.dumps([puts[1:], gets[1:]]).encode())]
     return (clients, statistics.median(t for p, _ in shared for t in p),
             statistics.median(t for _, g in shared for t in g))
 
 
-def _timed(request: Any) -> float:
+def _rested(request: Any) -> float:
+    """Seconds REQUEST (a callable) takes, made after a rest."""
+    time.sleep(QUOTA_REST_S)
     start = time.perf_counter()
     request()
     return time.perf_counter() - start
@@ -192,7 +196,7 @@ def _server_time(request: Any, burst: int = 4, rounds: int = 3) -> float:
     the time the store's requests queue behind each other, which one throttled client's latency hides."""
     samples = []
     for _ in range(rounds):
-        time.sleep(0.12)  # longer than a CFS quota period (100 ms)
+        time.sleep(QUOTA_REST_S)
         start, cpu = time.perf_counter(), time.process_time()
         for _ in range(burst):
             request()

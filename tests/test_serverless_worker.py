@@ -133,6 +133,17 @@ def test_local_worker_processes_train_to_identical_weights(memcached_server, tmp
     assert results[0]["method"].startswith("local:")
 
 
+def test_probe_processes_at_once_measure_each_clients_bandwidth(memcached_server):  # noqa: F811
+    from advisor.workloads.serverless_training.local import probe_channels
+
+    spec = {"kind": "memcached", "host": memcached_server[0], "port": memcached_server[1]}
+    alone = probe_channels({"memcached": spec}, share=1.0)["memcached"]
+    assert "contended_clients" not in alone and alone["put_mb_per_s"] > 0 and alone["get_mb_per_s"] > 0
+    together = probe_channels({"memcached": spec}, share=1.0, clients=2)["memcached"]
+    assert together["contended_clients"] == 2
+    assert together["contended_put_mb_per_s"] > 0 and together["contended_get_mb_per_s"] > 0
+
+
 @pytest.mark.tf
 @pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
 def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, memcached_server, monkeypatch):  # noqa: F811

@@ -75,15 +75,22 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
            "checkpoint_dir": checkpoint_dir, "sync": {}, "budget_s": 1e9, "max_invocations": 1, "worker": 0}
     computed = _spawn([dict(job, run=f"slice-{share:g}-{k}") for k in range(workers)], share)
     nonzero = [x for r in computed for x in r["nonzero"]]
-    # a name of its own: the probes meet through the channel, and an older probe's keys would let them pass
-    probe = {"mode": "probe", "run": f"probe-{share:g}-{uuid.uuid4().hex[:8]}", "channels": channels,
-             "clients": workers, "density": statistics.fmean(nonzero) if nonzero else 1.0}
-    probes = _spawn([dict(probe, worker=k) for k in range(workers)], share) if channels else [{}]
+    probed = probe_channels(channels, share, workers, statistics.fmean(nonzero) if nonzero else 1.0) if channels else {}
     widths = set.intersection(*(set(r["union_nonzero"]) for r in computed))
     return {"step_ms": [r["step_ms"] for r in computed], "batch_ms": [r["batch_ms"] for r in computed],
-            "channel_params": probes[0].get("channel_params", {}), "nonzero": nonzero,
+            "channel_params": probed, "nonzero": nonzero,
             "union_nonzero": {w: statistics.fmean(r["union_nonzero"][w] for r in computed) for w in sorted(widths)},
             "method": computed[0]["method"], "vcpus": computed[0]["vcpus"]}
+
+
+def probe_channels(channels: dict[str, dict[str, Any]], share: float, clients: int = 1,
+                   density: float = 1.0) -> dict[str, dict[str, float]]:
+    """Each of CHANNELS' parameters (serverless_model.ChannelParams.to_dict), probed by CLIENTS processes under
+    SHARE CPUs, for a gradient of DENSITY."""
+    # a name of its own: the probes meet through the channel, and an older probe's keys would let them pass
+    job = {"mode": "probe", "run": f"probe-{share:g}-{uuid.uuid4().hex[:8]}", "channels": channels,
+           "clients": clients, "density": density}
+    return _spawn([dict(job, worker=k) for k in range(clients)], share)[0]["channel_params"]
 
 
 def _probe_main(job: dict[str, Any]) -> dict[str, Any]:
