@@ -89,6 +89,7 @@ class ChannelParams:
         legacy = 2 * data.get("reduce_mb_per_s", math.inf)  # older probes timed one round trip for every encoding
         codecs = {c: (data.get(f"encode_mb_per_s_{c}", legacy) * 1e6, data.get(f"decode_mb_per_s_{c}", legacy) * 1e6)
                   for c in CODECS if f"encode_mb_per_s_{c}" in data or "reduce_mb_per_s" in data}
+
         def rate(key: str) -> float | None:  # bytes per second; None for probes older than the key
             return data[key] * 1e6 if key in data else None
 
