@@ -19,6 +19,7 @@ gives, not AWS. A second table splits each step into the exchange's phases besid
 
     python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3] [--save runs.json]
     python benchmarks/serverless_training.py --replay runs.json   # a saved run's measurements, re-predicted
+    python benchmarks/serverless_training.py --replay runs.json --without contended_,put_,get_   # as if not probed
 
 --save keeps every run's slice, options and measurements (each worker's per-step phases too); --replay prints the
 tables again from them with the model as the code now has it, which is how a change to the model is checked
@@ -178,10 +179,13 @@ def main() -> None:
     parser.add_argument("--save", metavar="PATH", help="write every run's slice, options and measurements as JSON "
                         "(gzipped if PATH ends in .gz)")
     parser.add_argument("--replay", metavar="PATH", help="no runs: re-predict a --save file's runs and print them")
+    parser.add_argument("--without", metavar="PREFIXES", default="",
+                        help="with --replay: drop the channel probe's figures whose names start with these "
+                             "(comma-separated), to see what the model predicts without them")
     args = parser.parse_args()
     grad = gradient_bytes(LARGE)
     if args.replay:
-        return replay(args.replay, grad)
+        return replay(args.replay, grad, tuple(filter(None, args.without.split(","))))
     workers = args.workers
     # the workers' CPU shares take 70% of the cores: the rest is left to the channel servers and the OS
     memory_mb = int(1769 * 0.7 * (os.cpu_count() or 1) / workers)
@@ -233,19 +237,24 @@ def save(path: str, runs: dict, args: dict, workers: int, memory_mb: int) -> Non
     print(f"saved {len(rows)} runs to {path}", file=sys.stderr)
 
 
-def replay(path: str, grad: int) -> None:
+def replay(path: str, grad: int, without: tuple[str, ...] = ()) -> None:
     """The tables of a --save file, each run re-predicted from its own slice by the model as the code has it now
-    (the options, segments included, stay those the run was made with)."""
+    (the options, segments included, stay those the run was made with), the probe's figures named WITHOUT (by
+    prefix) left out: the model falls back to what it did before the probe measured them."""
     data = Path(path).read_bytes()
     saved = json.loads(gzip.decompress(data) if path.endswith(".gz") else data)
     workers, runs = saved["workers"], {}
     for row in saved["runs"]:
+        for params in row["probe"]["channel_params"].values():
+            for key in [k for k in params if k.startswith(without)] if without else []:
+                del params[key]
         options = SyncOptions(**row["options"])
         runs.setdefault((row["channel"], row["mode"]), []).append(
             dict(row, options=options, predicted=predict(row["channel"], row["probe"], workers, grad, options)))
     names = list(dict.fromkeys(name for name, _ in runs))
     modes = list(dict.fromkeys(mode for _, mode in runs))
-    print(f"(replay of {path}: measurements as saved, predictions by the model as the code now has it)")
+    print(f"(replay of {path}: measurements as saved, predictions by the model as the code now has it"
+          f"{', without the probe figures ' + ', '.join(w + '*' for w in without) if without else ''})")
     report(runs, names, modes, workers, saved["memory_mb"], grad, argparse.Namespace(**saved["args"]))
 
 
@@ -361,6 +370,18 @@ def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
                   f"{ms('write'):6.1f} [{term['write']:6.1f}] | {ms('owner_wait'):6.1f} {ms('aggregate'):6.1f} "
                   f"[{term['aggregate']:6.1f}] | {ms('publish'):6.1f} [{term['publish']:6.1f}] | "
                   f"{ms('read_wait'):6.1f} {ms('decode'):6.1f} [{term['read']:6.1f}] | [{1000 * pred.wait_s:6.1f}]")
+    # each run's phases against its own prediction's terms: how far the parts miss, whatever the total does
+    timed_as = {"write": ("write",), "aggregate": ("owner_wait", "aggregate"), "publish": ("publish",),
+                "read": ("read_wait", "decode")}
+    misses = {term: [] for term in timed_as}
+    for run in (r for rows in runs.values() for r in rows):
+        measured, predicted = phase_means(run), dict(run["predicted"].exchange.terms)
+        for term, phases in timed_as.items():
+            phase_s, term_s = sum(measured[p] for p in phases) / 1000, predicted[term]
+            if phase_s > 0 and term_s > 0:
+                misses[term].append(max(phase_s / term_s, term_s / phase_s))
+    print("each term against its run's phases, the median factor by which it missed over every run: "
+          + ", ".join(f"{term} {statistics.median(f):.2f}x" for term, f in misses.items() if f))
 
 
 if __name__ == "__main__":
