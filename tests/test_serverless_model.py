@@ -53,7 +53,7 @@ def test_a_real_channel_is_calibrated_and_the_parameters_survive_storage(memcach
     from pymemcache.client.base import PooledClient
 
     from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
-    from recommender.serverless_model import calibrate
+    from recommender.channel_probe import calibrate
 
     channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=4))
     params = calibrate(channel, small=5, large_bytes=1_500_000, repeats=1, density=0.05)
@@ -89,7 +89,7 @@ def test_probes_at_once_meet_through_the_channel_and_share_their_times(memcached
     from pymemcache.client.base import PooledClient
 
     from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
-    from recommender.serverless_model import calibrate, contended_times
+    from recommender.channel_probe import calibrate, contended_times
 
     def probe(worker: int):
         channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=2))

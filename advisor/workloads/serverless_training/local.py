@@ -97,7 +97,7 @@ def _probe_main(job: dict[str, Any]) -> dict[str, Any]:
     """One of the job's CLIENTS probes of each channel: all of them time large puts and gets at once (as a run's
     workers make them), then the first alone times everything else and returns the parameters."""
     from advisor.workloads.serverless_training.handler import make_channel
-    from recommender.serverless_model import calibrate, contended_times
+    from recommender.channel_probe import calibrate, contended_times
 
     params = {}
     for name, spec in job["channels"].items():
