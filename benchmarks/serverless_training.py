@@ -222,8 +222,8 @@ def main() -> None:
         moto.stop()
         memcached.terminate()
         if args.save:
-            save(args.save, runs, {k: v for k, v in vars(args).items() if k not in ("save", "replay")}, workers,
-                 memory_mb)
+            kept = {k: v for k, v in vars(args).items() if k not in ("save", "replay", "without")}  # the run's own
+            save(args.save, runs, kept, workers, memory_mb)
     report(runs, names, modes, workers, memory_mb, grad, args)
 
 
@@ -246,7 +246,7 @@ def replay(path: str, grad: int, without: tuple[str, ...] = ()) -> None:
     workers, runs = saved["workers"], {}
     for row in saved["runs"]:
         for params in row["probe"]["channel_params"].values():
-            for key in [k for k in params if k.startswith(without)] if without else []:
+            for key in [k for k in params if k.startswith(without)]:  # an empty WITHOUT matches no key
                 del params[key]
         options = SyncOptions(**row["options"])
         runs.setdefault((row["channel"], row["mode"]), []).append(
@@ -356,10 +356,20 @@ def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
     print("where a step goes, ms (medians of the repeats; [the model's term]): outside the exchange, mean over the "
           "workers (of it, the batch) [compute] | the segment owners' phases: write [write] | owner_wait, aggregate "
           "[aggregate] | publish [publish] | read_wait, decode [read] | [skew + polling wait]")
+    # each run's phases against its own prediction's terms: how far the parts miss, whatever the total does
+    timed_as = {"write": ("write",), "aggregate": ("owner_wait", "aggregate"), "publish": ("publish",),
+                "read": ("read_wait", "decode")}
+    misses: dict[str, list[float]] = {term: [] for term in timed_as}
     for name in names:
         for mode in modes:
             rows = runs[(name, mode)]
             means = [phase_means(r) for r in rows]
+            for run, measured in zip(rows, means):
+                predicted = dict(run["predicted"].exchange.terms)
+                for term, phases in timed_as.items():
+                    phase_s, term_s = sum(measured[p] for p in phases) / 1000, predicted[term]
+                    if phase_s > 0 and term_s > 0:
+                        misses[term].append(max(phase_s / term_s, term_s / phase_s))
 
             def ms(phase: str) -> float:
                 return statistics.median(m[phase] for m in means)
@@ -370,16 +380,6 @@ def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
                   f"{ms('write'):6.1f} [{term['write']:6.1f}] | {ms('owner_wait'):6.1f} {ms('aggregate'):6.1f} "
                   f"[{term['aggregate']:6.1f}] | {ms('publish'):6.1f} [{term['publish']:6.1f}] | "
                   f"{ms('read_wait'):6.1f} {ms('decode'):6.1f} [{term['read']:6.1f}] | [{1000 * pred.wait_s:6.1f}]")
-    # each run's phases against its own prediction's terms: how far the parts miss, whatever the total does
-    timed_as = {"write": ("write",), "aggregate": ("owner_wait", "aggregate"), "publish": ("publish",),
-                "read": ("read_wait", "decode")}
-    misses = {term: [] for term in timed_as}
-    for run in (r for rows in runs.values() for r in rows):
-        measured, predicted = phase_means(run), dict(run["predicted"].exchange.terms)
-        for term, phases in timed_as.items():
-            phase_s, term_s = sum(measured[p] for p in phases) / 1000, predicted[term]
-            if phase_s > 0 and term_s > 0:
-                misses[term].append(max(phase_s / term_s, term_s / phase_s))
     print("each term against its run's phases, the median factor by which it missed over every run: "
           + ", ".join(f"{term} {statistics.median(f):.2f}x" for term, f in misses.items() if f))
 

@@ -178,7 +178,6 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     a = min(workers, s)
     k = max(1, math.ceil((g / s) / params.item_limit_bytes))  # requests per segment value
     k_agg = max(1, math.ceil((g_agg / s) / params.item_limit_bytes))
-    b = params.bytes_per_s
     enc, dec = params.codec(compress)
     dense = float(gradient_bytes)  # encoding and decoding work on the float32 arrays
 
@@ -200,7 +199,8 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     requests = puts + gets
     moved = int(2 * workers * g + g_agg + workers * g_agg)
     item = int(min(params.item_limit_bytes, math.ceil(g / s / k)))
-    serial = requests * params.server_request_s + moved / (params.server_bytes_per_s or b) if shared_server else 0.0
+    server_bytes_per_s = params.server_bytes_per_s or params.bytes_per_s
+    serial = requests * params.server_request_s + moved / server_bytes_per_s if shared_server else 0.0
     poll_wait = (poll_overshoot(skew_s, poll_s, owner_poll_s)
                  + poll_overshoot(aggregate + publish, poll_s, reader_poll_s))
     terms = (("write", write_own), ("aggregate", aggregate), ("publish", publish), ("read", read_all))
