@@ -37,8 +37,8 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
     Large puts and gets (LARGE_ROUNDS, at least REPEATS) are timed apart (a store that hashes what it is given puts
     slower than it gets), each after a rest, as a run's workers make them after waiting for each other: back to
     back, a 0.35-vCPU client moved 4 MB values through memcached and S3 up to 1.4x slower than after a rest
-    (benchmarks/channel_pace.py), and a run's workers moved theirs faster still (README). CONTENDED, from `contended_times`
-    with the same LARGE_BYTES, becomes each client's bandwidth with that many at once."""
+    (benchmarks/channel_pace.py), and a run's workers moved theirs faster still (README). CONTENDED, from
+    `contended_times` with the same LARGE_BYTES, becomes each client's bandwidth with that many at once."""
     share = cpu_share()
     pairs, start, cpu = 0, time.perf_counter(), time.process_time()
     while pairs < small or time.perf_counter() - start < min_s:
