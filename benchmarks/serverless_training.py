@@ -11,8 +11,11 @@ float16 (lossy) or sparse (the indices and float32 values of the non-zero entrie
 embedding rows). Both encodings are run, each with its tuned segments; the model's pick is marked.
 
 The analytical model (recommender/serverless_model.py) is calibrated by a short training slice taken right before
-each run: the workers' compute under the same CPU share and a probe of the channel from inside it (the segments and
-the encoding are chosen from the first slice of each channel and repeat). Its prediction is printed beside each
+each run: the workers' compute under the same CPU share, a probe of the channel from inside it, and 4 steps of the
+naive exchange, whose phases give the bandwidths the run's workers get and whose time outside the exchange gives a
+step's compute (so the naive row is predicted from a slice of itself; the optimized rows test the model's transfer
+to other segments, encodings and requests in flight). The segments and the encoding are chosen from the first slice
+of each channel and repeat. Its prediction is printed beside each
 measurement. Every run has its own name and empty stores. Cost per epoch is at the dated us-east-1 prices for an
 epoch of 1,000,000 interactions. Loopback servers have no network latency: absolute times are what this machine
 gives, not AWS. A second table splits each step into the exchange's phases beside the model's terms.
@@ -48,7 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from advisor import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
-from advisor.workloads.serverless_training.local import lambda_share, run_local, training_slice  # noqa: E402
+from advisor.workloads.serverless_training.local import (  # noqa: E402
+    lambda_share, phase_means, run_local, training_slice)
 from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED, SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
 from recommender import serverless_model  # noqa: E402
@@ -60,7 +64,6 @@ EPOCH_SAMPLES = 1_000_000
 MODES = {"naive": SyncOptions(segments=1, parallel=1),
          **{compress: replace(OPTIMIZED, compress=compress) for compress in COMPRESSIONS}}
 WARMUP_STEPS = 2  # the first steps trace the model; they are not an iteration's time
-PHASES = ("write", "owner_wait", "aggregate", "publish", "read_wait", "decode")  # sync.scatter_reduce's
 
 
 def start_servers():
@@ -116,7 +119,10 @@ def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, f
 def slice_inputs(name: str, probe: dict) -> tuple[float, float, Any, Any, float]:
     """The model's inputs from PROBE (a training slice): compute mean and spread, the channel's parameters, the
     gradient's sparsity and the mean time a step prepares its batch."""
-    compute = [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]]
+    # a step's compute: outside the exchange of the slice's naive exchange where it had one, else without one
+    outside = probe.get("exchange_outside_ms", {}).get(name)
+    compute = ([ms for per_worker in outside for ms in per_worker] if outside else
+               [ms for per_worker in probe["step_ms"] for ms in per_worker[WARMUP_STEPS:]])
     batch = [ms for per_worker in probe["batch_ms"] for ms in per_worker[WARMUP_STEPS:]]
     params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
     density = serverless_model.Sparsity(statistics.fmean(probe["nonzero"]),
@@ -205,7 +211,7 @@ def main() -> None:
                     reset_channels(endpoint, mc_port)
                     with tempfile.TemporaryDirectory() as ckpt:
                         probe = training_slice(LARGE, WARMUP_STEPS + 6, ckpt, lambda_share(memory_mb),
-                                               {name: channel_spec(name, "probe", mc_port)}, workers)
+                                               {name: channel_spec(name, "probe", mc_port)}, workers, WARMUP_STEPS)
                     if planned is None:  # segments and the encoding are chosen once, before anything is measured
                         planned = predictions(name, probe, workers, grad)
                         picked = min(COMPRESSIONS, key=lambda compress: planned[compress][1].seconds)
@@ -336,34 +342,18 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
           "(range: per-repeat ratios)")
 
 
-def phase_means(run: dict) -> dict[str, float]:
-    """Where RUN's steps went, ms, the mean over timed steps: outside the exchange and its batch preparation over
-    every worker; the exchange's phases over the workers that own a segment, those that timed an aggregation
-    (their path is the model's critical path: a worker that owns none spends the owners' work in its read_wait)."""
-    def mean(values) -> float:
-        values = list(values)
-        return statistics.fmean(values) if values else 0.0
-
-    every = [(w, i) for w in run["per_worker"] for i in range(WARMUP_STEPS, len(w["step_ms"]))]
-    owning = [(w, i) for w, i in every if "aggregate" in w["phase_ms"][i]]
-    means = {"outside": mean(w["step_ms"][i] - w["exchange_ms"][i] for w, i in every),
-             "batch": mean(w["batch_ms"][i] for w, i in every)}
-    return dict(means, **{phase: mean(w["phase_ms"][i].get(phase, 0.0) for w, i in owning) for phase in PHASES})
-
-
 def print_phases(runs: dict, names: list[str], modes: list[str]) -> None:
     """Where a step went, measured, beside the model's terms (in brackets): medians over the repeats, ms."""
     print("where a step goes, ms (medians of the repeats; [the model's term]): outside the exchange, mean over the "
           "workers (of it, the batch) [compute] | the segment owners' phases: write [write] | owner_wait, aggregate "
           "[aggregate] | publish [publish] | read_wait, decode [read] | [skew + polling wait]")
     # each run's phases against its own prediction's terms: how far the parts miss, whatever the total does
-    timed_as = {"write": ("write",), "aggregate": ("owner_wait", "aggregate"), "publish": ("publish",),
-                "read": ("read_wait", "decode")}
+    timed_as = serverless_model.TERM_PHASES
     misses: dict[str, list[float]] = {term: [] for term in timed_as}
     for name in names:
         for mode in modes:
             rows = runs[(name, mode)]
-            means = [phase_means(r) for r in rows]
+            means = [phase_means(r["per_worker"], WARMUP_STEPS) for r in rows]
             for run, measured in zip(rows, means):
                 predicted = dict(run["predicted"].exchange.terms)
                 for term, phases in timed_as.items():

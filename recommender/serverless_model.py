@@ -82,6 +82,10 @@ class ChannelParams:
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> "ChannelParams":
+        """The parameters as to_dict wrote them; the in-run figures a slice's naive exchange gave (`run_` keys,
+        `fit_bandwidths`) take the place of the probe's put and get bandwidths where a slice measured them."""
+        if "run_put_mb_per_s" in data:
+            data = dict(data, **{k[len("run_"):]: v for k, v in data.items() if k.startswith("run_")})
         server_ms = data.get("server_ms")
         legacy = 2 * data.get("reduce_mb_per_s", math.inf)  # older probes timed one round trip for every encoding
         codecs = {c: (data.get(f"encode_mb_per_s_{c}", legacy) * 1e6, data.get(f"decode_mb_per_s_{c}", legacy) * 1e6)
@@ -95,6 +99,40 @@ class ChannelParams:
         return cls(data["request_ms"] / 1000, data["mb_per_s"] * 1e6, int(round(data["item_limit_kb"] * 1024)),
                    data.get("client_cpu_ms", 0.0) / 1000, None if server_ms is None else server_ms / 1000,
                    rate("server_mb_per_s"), codecs, rate("put_mb_per_s"), rate("get_mb_per_s"), contended)
+
+
+# The model's terms of an exchange, each timed in a run as these phases of sync.scatter_reduce (an owner's).
+TERM_PHASES = {"write": ("write",), "aggregate": ("owner_wait", "aggregate"), "publish": ("publish",),
+               "read": ("read_wait", "decode")}
+NAIVE_TERMS = {"write": ("put", "clients"), "aggregate": ("get", 1), "publish": ("put", 1), "read": ("get", "clients")}
+
+
+def fit_bandwidths(params: ChannelParams, workers: int, gradient_bytes: int,
+                   measured_s: dict[str, float]) -> dict[str, float]:
+    """The put and get bandwidths, alone and with WORKERS clients at once, that make the model's terms of a naive
+    exchange (one segment, one aggregator, one request at a time, float32) equal MEASURED_S, the same terms timed
+    in a slice of training (seconds, the skew taken off the aggregate). A naive exchange moves each of its four
+    terms' bytes in one way only: its write puts with every worker at once, its aggregate gets alone, its publish
+    puts alone, its read gets with every worker at once; so each term gives one bandwidth. A probe times requests
+    apart from a run, and the run's workers moved theirs at another pace (README); these are the run's own.
+    Returns them as to_dict's `run_` keys; a term no slower than its requests and CPU work gives none."""
+    def terms(seconds_per_byte: float) -> dict[str, float]:
+        rate = 1 / seconds_per_byte if seconds_per_byte > 0 else math.inf
+        at = ChannelParams(params.request_s, rate, params.item_limit_bytes, params.client_cpu_s, params.server_s,
+                           params.server_bytes_per_s, params.codecs, rate, rate, (workers, rate, rate))
+        return dict(exchange(at, workers, gradient_bytes, segments=1, shared_server=False).terms)
+
+    fixed, per_byte = terms(0.0), terms(1.0)  # the terms are linear in each bandwidth's seconds per byte
+    rates = {}
+    for term, (direction, clients) in NAIVE_TERMS.items():
+        moved = per_byte[term] - fixed[term]  # bytes the term moves
+        if measured_s.get(term, 0.0) > fixed[term] and moved > 0:
+            rates[(direction, clients)] = moved / (measured_s[term] - fixed[term])
+    if len(rates) < len(NAIVE_TERMS):
+        return {}
+    return {"run_put_mb_per_s": rates[("put", 1)] / 1e6, "run_get_mb_per_s": rates[("get", 1)] / 1e6,
+            "run_contended_clients": float(workers), "run_contended_put_mb_per_s": rates[("put", "clients")] / 1e6,
+            "run_contended_get_mb_per_s": rates[("get", "clients")] / 1e6}
 
 
 @dataclass(frozen=True)

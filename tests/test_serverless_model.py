@@ -198,3 +198,25 @@ def test_overlap_hides_the_batch_preparation_at_most_for_the_exchanges_length():
     assert longer.compute_s == pytest.approx(0.08 - plain.exchange_s)  # only while the exchange runs
     alone = iteration(0.08, 0.0, params, 1, 8_000_000, prepare_s=0.02)
     assert alone.seconds == 0.08  # one worker has no exchange to hide it behind
+
+
+def test_a_naive_exchange_timed_in_a_slice_gives_back_the_bandwidths_that_made_it():
+    from recommender.serverless_model import fit_bandwidths
+
+    # by hand: no latency, no encoding cost; W=4, S=1: the write puts with 4 clients at once, the owner gets the 4
+    # copies alone, publishes alone, and all 4 get the aggregate at once
+    probe = ChannelParams(0.0, 75e6, 10_000_000)
+    fitted = fit_bandwidths(probe, 4, 8_000_000, {"write": 0.4, "aggregate": 0.32, "publish": 0.16, "read": 0.16})
+    assert fitted == pytest.approx({"run_put_mb_per_s": 50.0, "run_get_mb_per_s": 100.0, "run_contended_clients": 4.0,
+                                    "run_contended_put_mb_per_s": 20.0, "run_contended_get_mb_per_s": 50.0})
+    # with requests, client CPU and encodings: the terms of known bandwidths fit back to them, and from_dict puts
+    # the slice's figures in place of the probe's
+    made = ChannelParams(0.002, 75e6, 1_000_000, 0.0005, codecs={"none": (2e9, 1e9)}, put_bytes_per_s=80e6,
+                         get_bytes_per_s=160e6, contended=(4, 30e6, 60e6))
+    terms = dict(exchange(made, 4, 5_000_000, segments=1, shared_server=False).terms)
+    probed = dict(made.to_dict(), put_mb_per_s=999.0, contended_put_mb_per_s=999.0)
+    calibrated = ChannelParams.from_dict(dict(probed, **fit_bandwidths(made, 4, 5_000_000, terms)))
+    assert (calibrated.put_bytes_per_s, calibrated.get_bytes_per_s) == pytest.approx((80e6, 160e6))
+    assert calibrated.contended == pytest.approx((4, 30e6, 60e6))
+    # a term no slower than its requests and CPU work gives no bandwidth: the probe's figures stay
+    assert fit_bandwidths(made, 4, 5_000_000, dict(terms, read=0.001)) == {}

@@ -146,6 +146,26 @@ def test_probe_processes_at_once_measure_each_clients_bandwidth(memcached_server
 
 @pytest.mark.tf
 @pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
+def test_a_slice_of_several_workers_exchanges_naively_and_times_the_channel_in_its_pace(memcached_server, tmp_path):  # noqa: F811
+    from advisor.workloads.serverless_training.local import EXCHANGE_SLICE_STEPS, training_slice
+    from recommender.serverless_model import ChannelParams
+
+    spec = {"kind": "memcached", "host": memcached_server[0], "port": memcached_server[1]}
+    result = training_slice(builtin("ncf-recommender-tiny"), 3, str(tmp_path), 0.5, {"memcached": spec}, workers=2,
+                            warmup=1)
+    outside = result["exchange_outside_ms"]["memcached"]
+    assert len(outside) == 2 and all(len(w) == EXCHANGE_SLICE_STEPS and min(w) > 0 for w in outside)
+    params = result["channel_params"]["memcached"]
+    assert params["request_ms"] > 0 and params["contended_clients"] == 2
+    fitted = {k: v for k, v in params.items() if k.startswith("run_")}
+    # the tiny model's exchange may be all requests and CPU work; where its phases gave bandwidths, they are used
+    if fitted:
+        assert fitted["run_contended_clients"] == 2 and min(fitted.values()) > 0
+        assert ChannelParams.from_dict(params).put_bytes_per_s == pytest.approx(fitted["run_put_mb_per_s"] * 1e6)
+
+
+@pytest.mark.tf
+@pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
 def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, memcached_server, monkeypatch):  # noqa: F811
     from advisor import service
 

@@ -15,7 +15,7 @@ from typing import Any
 from advisor import catalog
 from advisor.domain import Config
 from advisor.workloads import WorkloadSpec
-from advisor.workloads.serverless_training.sync import SyncOptions
+from advisor.workloads.serverless_training.sync import PHASES, SyncOptions
 
 
 def _spawn(jobs: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:
@@ -50,24 +50,35 @@ def _spawn(jobs: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:
 
 def run_local(run: str, spec: WorkloadSpec, workers: int, steps: int, channel: dict[str, Any], checkpoint_dir: str,
               memory_mb: int = 1769, sync: SyncOptions = SyncOptions(), budget_s: float = 840.0,
-              max_invocations: int = 50) -> list[dict[str, Any]]:
-    """Run WORKERS worker processes to the end; each result lists its invocations and per-step timings."""
+              max_invocations: int = 50, share: float | None = None) -> list[dict[str, Any]]:
+    """Run WORKERS worker processes to the end, each under a Lambda of MEMORY_MB's CPU share (or SHARE); each
+    result lists its invocations and per-step timings."""
     job = {"mode": "train", "run": run, "spec": spec.to_dict(), "workers": workers, "steps": steps,
            "channel": channel, "checkpoint_dir": checkpoint_dir, "sync": asdict(sync), "budget_s": budget_s,
            "max_invocations": max_invocations}
-    return _spawn([dict(job, worker=w) for w in range(workers)], lambda_share(memory_mb))
+    return _spawn([dict(job, worker=w) for w in range(workers)], share or lambda_share(memory_mb))
 
 
 def lambda_share(memory_mb: int) -> float:
     return catalog.vcpus(Config("lambda", memory_mb=memory_mb))
 
 
+# The exchange a slice trains with to time a channel in a run's own pace: the naive one, whose four terms each move
+# bytes one way only (serverless_model.fit_bandwidths); DynamoDB then writes one item per request.
+NAIVE = SyncOptions(segments=1, parallel=1)
+EXCHANGE_SLICE_STEPS = 4  # timed steps of it, after the warm-up's
+
+
 def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: float,
-                   channels: dict[str, dict[str, Any]] | None = None, workers: int = 1) -> dict[str, Any]:
+                   channels: dict[str, dict[str, Any]] | None = None, workers: int = 1,
+                   warmup: int = 2) -> dict[str, Any]:
     """A short slice: WORKERS processes at once, each STEPS steps of compute under SHARE CPUs without exchanging
     (so compute sees the co-location the real run will have here); then WORKERS processes probe each of CHANNELS
     from inside the same share, since a Lambda's client-side request cost shrinks with its CPU: all at once for
-    large puts and gets (what a store that does not scale with its clients gives each), then one alone.
+    large puts and gets (what a store that does not scale with its clients gives each), then one alone. With two
+    or more WORKERS, they then train WARMUP + EXCHANGE_SLICE_STEPS steps exchanging naively through each channel:
+    the time of each of its phases gives the bandwidths the run's workers get (`run_` keys of the channel's
+    parameters), and the time outside it the compute of a step that exchanges (`exchange_outside_ms`).
     Returns every process's step times and the part of them spent preparing the batch, the gradient's density
     (of one step, and of the union of 2, 4 and 8 steps' gradients, as many workers' aggregate) and each channel's
     parameters."""
@@ -77,10 +88,52 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
     nonzero = [x for r in computed for x in r["nonzero"]]
     probed = probe_channels(channels, share, workers, statistics.fmean(nonzero) if nonzero else 1.0) if channels else {}
     widths = set.intersection(*(set(r["union_nonzero"]) for r in computed))
-    return {"step_ms": [r["step_ms"] for r in computed], "batch_ms": [r["batch_ms"] for r in computed],
-            "channel_params": probed, "nonzero": nonzero,
-            "union_nonzero": {w: statistics.fmean(r["union_nonzero"][w] for r in computed) for w in sorted(widths)},
-            "method": computed[0]["method"], "vcpus": computed[0]["vcpus"]}
+    out = {"step_ms": [r["step_ms"] for r in computed], "batch_ms": [r["batch_ms"] for r in computed],
+           "channel_params": probed, "nonzero": nonzero,
+           "union_nonzero": {w: statistics.fmean(r["union_nonzero"][w] for r in computed) for w in sorted(widths)},
+           "method": computed[0]["method"], "vcpus": computed[0]["vcpus"], "exchange_outside_ms": {}}
+    if workers > 1:
+        for name, channel in (channels or {}).items():
+            outside, fitted = exchange_slice(spec, workers, warmup, channel, checkpoint_dir, share, probed[name])
+            out["exchange_outside_ms"][name] = outside
+            probed[name].update(fitted)
+    return out
+
+
+def exchange_slice(spec: WorkloadSpec, workers: int, warmup: int, channel: dict[str, Any], checkpoint_dir: str,
+                   share: float, probed: dict[str, float]) -> tuple[list[list[float]], dict[str, float]]:
+    """WORKERS processes train WARMUP + EXCHANGE_SLICE_STEPS steps exchanging naively through CHANNEL under SHARE
+    CPUs: (each worker's time outside the exchange per timed step, ms; the bandwidths the exchange's phases give,
+    fitted to the model with the PROBED parameters' requests and encoding speeds)."""
+    from recommender import serverless_model
+    from advisor.workloads.serverless_training.worker import gradient_bytes
+
+    results = run_local(f"exchange-slice-{uuid.uuid4().hex[:8]}", spec, workers, warmup + EXCHANGE_SLICE_STEPS,
+                        dict(channel, batched=False), checkpoint_dir, sync=NAIVE, share=share)
+    outside = [[s - e for s, e in zip(r["step_ms"][warmup:], r["exchange_ms"][warmup:])] for r in results]
+    every = [ms for per_worker in outside for ms in per_worker]
+    skew_s = statistics.pstdev(every) / 1000 * serverless_model.expected_max_normal(workers)
+    means = phase_means(results, warmup)
+    measured = {term: sum(means[p] for p in phases) / 1000 for term, phases in serverless_model.TERM_PHASES.items()}
+    measured["aggregate"] -= skew_s  # the owner's wait for the slowest worker: the model's wait, not its term
+    params = serverless_model.ChannelParams.from_dict(probed)
+    return outside, serverless_model.fit_bandwidths(params, workers, gradient_bytes(spec), measured)
+
+
+def phase_means(results: list[dict[str, Any]], warmup: int) -> dict[str, float]:
+    """Where the steps of a run's RESULTS went after WARMUP, ms, the mean over the timed steps: outside the exchange
+    and its batch preparation over every worker; the exchange's phases over the workers that own a segment, those
+    that timed an aggregation (their path is the model's critical path: a worker that owns none spends the owners'
+    work in its read_wait)."""
+    def mean(values) -> float:
+        values = list(values)
+        return statistics.fmean(values) if values else 0.0
+
+    every = [(w, i) for w in results for i in range(warmup, len(w["step_ms"]))]
+    owning = [(w, i) for w, i in every if "aggregate" in w["phase_ms"][i]]
+    means = {"outside": mean(w["step_ms"][i] - w["exchange_ms"][i] for w, i in every),
+             "batch": mean(w["batch_ms"][i] for w, i in every)}
+    return dict(means, **{phase: mean(w["phase_ms"][i].get(phase, 0.0) for w, i in owning) for phase in PHASES})
 
 
 def probe_channels(channels: dict[str, dict[str, Any]], share: float, clients: int = 1,

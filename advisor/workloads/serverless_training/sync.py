@@ -21,6 +21,7 @@ from advisor.workloads.serverless_training.channels.base import Channel
 
 
 MAX_POLL_FACTOR = 4  # polling backs off to at most this many times poll_s
+PHASES = ("write", "owner_wait", "aggregate", "publish", "read_wait", "decode")  # scatter_reduce's, timed in order
 
 
 @dataclass(frozen=True)
