@@ -17,6 +17,8 @@ from advisor import catalog
 from advisor.domain import Config, Measurement, Profile
 
 WARMUP_STEPS = 2  # the first steps trace the model: they are the cost of a restart, not of a step
+SLICE_WORKERS = 4  # the most workers a Lambda training slice runs at once, to time its channels in a run's pace
+WORKER_CORES = 0.7  # of this machine's cores for them: the rest is left to the channel servers and the OS
 
 
 def parse_channels(text: str) -> dict[str, dict[str, Any]]:
@@ -49,6 +51,15 @@ def not_emulable(config: Config) -> str | None:
     return None
 
 
+def slice_workers(config: Config) -> int:
+    """How many workers a Lambda training slice with channels runs at once: as many as WORKER_CORES of this
+    machine's cores hold at CONFIG's share, at most SLICE_WORKERS. With two or more, the slice times a naive
+    exchange through each channel (local.training_slice); with one, the channel's probe alone gives its figures."""
+    from advisor.backends.local import available_cores
+
+    return max(1, min(SLICE_WORKERS, int(WORKER_CORES * len(available_cores()) / catalog.vcpus(config))))
+
+
 def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str, dict[str, Any]] | None = None,
                   progress: Any = lambda f, m: None) -> Profile:
     """Run one slice of SPEC on CONFIG's CPU share (plus channel probes for Lambda training) and summarise it."""
@@ -57,8 +68,10 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
 
     progress(0.0, f"training slice on {config.key}")
     probe_channels = channels if config.platform == "lambda-training" else None
+    at_once = slice_workers(config) if probe_channels else 1
     with tempfile.TemporaryDirectory() as checkpoints:  # fresh: an old checkpoint would make the slice resume
-        result = training_slice(spec, WARMUP_STEPS + steps, checkpoints, catalog.vcpus(config), probe_channels)
+        result = training_slice(spec, WARMUP_STEPS + steps, checkpoints, catalog.vcpus(config), probe_channels,
+                                at_once, WARMUP_STEPS)
     timed = result["step_ms"][0][WARMUP_STEPS:]
     summary: dict[str, float] = {
         "step_ms": statistics.median(timed), "step_sd_ms": statistics.pstdev(timed),
@@ -72,6 +85,11 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
     for name, params in result["channel_params"].items():
         for key, value in params.items():
             summary[f"channel.{name}.{key}"] = float(value)
+    for name, outside in result["exchange_outside_ms"].items():  # a step's compute where it exchanged through NAME
+        every = [ms for per_worker in outside for ms in per_worker]
+        summary[f"channel.{name}.step_ms"] = statistics.fmean(every)
+        summary[f"channel.{name}.step_sd_ms"] = statistics.pstdev(every)
+    summary["slice_workers"] = float(at_once)
     progress(1.0, f"{config.key}: {summary['step_ms']:.0f} ms a step")
     return Profile(spec.id, config, result["method"], summary, tuple(Measurement(ms) for ms in timed))
 

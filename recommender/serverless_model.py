@@ -15,9 +15,10 @@ A channel served by one process (a node, or a test server) also serialises the r
 included: total requests * the server's time per request + total bytes / its bandwidth. The exchange takes the
 longer of the two. l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the
 worker's CPU share, not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice
-had workers at once (`channel_probe.py`), linear in c between and beyond them. An iteration adds the compute of the
-slowest worker and the polling pauses at the exchange's waits (`iteration`); a run adds re-invocations
-(`run_seconds`).
+had workers at once (`channel_probe.py`), linear in c between and beyond them; where a slice's workers also
+exchanged naively, Bp(1), Bg(1), Bp(W) and Bg(W) come from its phases instead (`fit_bandwidths`). An iteration
+adds the compute of the slowest worker and the polling pauses at the exchange's waits (`iteration`); a run adds
+re-invocations (`run_seconds`).
 """
 
 from __future__ import annotations

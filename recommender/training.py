@@ -77,7 +77,7 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
     s = profile.summary
     config = Config("lambda-training", profile.config.memory_mb, None, workers, profile.config.architecture, channel)
     ev = Evaluated(config)
-    params = None
+    params, timed = None, s  # timed: where a step's compute comes from
     if channel is not None:
         probed = channels_in(s).get(channel)
         if probed is None:
@@ -85,9 +85,11 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
                          f"ADVISOR_TRAINING_CHANNELS and profile again)")
             return ev
         params = serverless_model.ChannelParams.from_dict(probed)
-    sync, step = serverless_model.tune(s["step_ms"] / 1000, s.get("step_sd_ms", 0.0) / 1000, params or _NO_CHANNEL,
-                                       workers, int(s.get("gradient_bytes", job.gradient_bytes)), OPTIMIZED,
-                                       shared_server=channel == "memcached", density=sparsity_in(s),
+        if "step_ms" in probed:  # as the slice timed it between naive exchanges through the channel
+            timed = probed
+    sync, step = serverless_model.tune(timed["step_ms"] / 1000, timed.get("step_sd_ms", 0.0) / 1000,
+                                       params or _NO_CHANNEL, workers, int(s.get("gradient_bytes", job.gradient_bytes)),
+                                       OPTIMIZED, shared_server=channel == "memcached", density=sparsity_in(s),
                                        compressions=COMPRESSIONS, prepare_s=s.get("batch_ms", 0.0) / 1000)
     iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
     seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)

@@ -146,30 +146,14 @@ def test_probe_processes_at_once_measure_each_clients_bandwidth(memcached_server
 
 @pytest.mark.tf
 @pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
-def test_a_slice_of_several_workers_exchanges_naively_and_times_the_channel_in_its_pace(memcached_server, tmp_path):  # noqa: F811
-    from advisor.workloads.serverless_training.local import EXCHANGE_SLICE_STEPS, training_slice
-    from recommender.serverless_model import ChannelParams
-
-    spec = {"kind": "memcached", "host": memcached_server[0], "port": memcached_server[1]}
-    result = training_slice(builtin("ncf-recommender-tiny"), 3, str(tmp_path), 0.5, {"memcached": spec}, workers=2,
-                            warmup=1)
-    outside = result["exchange_outside_ms"]["memcached"]
-    assert len(outside) == 2 and all(len(w) == EXCHANGE_SLICE_STEPS and min(w) > 0 for w in outside)
-    params = result["channel_params"]["memcached"]
-    assert params["request_ms"] > 0 and params["contended_clients"] == 2
-    fitted = {k: v for k, v in params.items() if k.startswith("run_")}
-    # the tiny model's exchange may be all requests and CPU work; where its phases gave bandwidths, they are used
-    if fitted:
-        assert fitted["run_contended_clients"] == 2 and min(fitted.values()) > 0
-        assert ChannelParams.from_dict(params).put_bytes_per_s == pytest.approx(fitted["run_put_mb_per_s"] * 1e6)
-
-
-@pytest.mark.tf
-@pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
 def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, memcached_server, monkeypatch):  # noqa: F811
     from advisor import service
+    from profilers import training
+    from profilers.training import channels_in
+    from recommender.serverless_model import ChannelParams
 
     monkeypatch.setenv("ADVISOR_TRAINING_CHANNELS", f"memcached={memcached_server[0]}:{memcached_server[1]}")
+    monkeypatch.setattr(training, "slice_workers", lambda config: 2)  # two 1-vCPU workers: this machine's cores
     result = service.profile({"workload": "ncf-recommender-train", "steps": 2,
                               "configs": [{"platform": "lambda-training", "memory_mb": 1769},
                                           {"platform": "sagemaker-training", "instance_type": "ml.c5.4xlarge"}]})
@@ -181,6 +165,15 @@ def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, me
     # 4 steps: the union of 2 and of 4 steps' non-zero entries, as 2 and 4 workers' aggregate would hold
     assert summary["nonzero"] < summary["nonzero_union_2"] <= summary["nonzero_union_4"] < 1
     assert summary["channel.memcached.request_ms"] > 0 and summary["channel.memcached.item_limit_kb"] < 1024
+    # two workers probed at once, then exchanged naively: a step's compute between exchanges, and (where the tiny
+    # model's exchange was more than requests and CPU work) the bandwidths its phases gave, which the model uses
+    assert summary["slice_workers"] == 2 and summary["channel.memcached.contended_clients"] == 2
+    assert 0 < summary["channel.memcached.step_ms"] and summary["channel.memcached.step_sd_ms"] >= 0
+    fitted = {k: v for k, v in channels_in(summary)["memcached"].items() if k.startswith("run_")}
+    if fitted:
+        assert fitted["run_contended_clients"] == 2 and min(fitted.values()) > 0
+        params = ChannelParams.from_dict(channels_in(summary)["memcached"])
+        assert params.put_bytes_per_s == pytest.approx(fitted["run_put_mb_per_s"] * 1e6)
     stored = service.store().profiles("ncf-recommender-train")
     assert [p.config.key for p in stored] == ["lambda-training/1769MB/x86_64"]
     answer = service.recommend({"workload": "ncf-recommender-train", "sla": "deadline<=24h"})

@@ -142,3 +142,21 @@ def test_a_training_workload_without_slices_says_how_to_get_them(data_dir):
     answer = client.post("/recommend", json={"workload": WORKLOAD, "sla": "deadline<=2h"})
     assert answer.status_code in (404, 422)
     assert "advisor profile --workload" in answer.get_json()["error"]["hint"]
+
+
+def test_a_step_timed_between_exchanges_through_a_channel_is_the_compute_predicted_for_it():
+    timed = slice_of(Config("lambda-training", memory_mb=1769), 150.0)
+    timed.summary.update({"channel.s3.step_ms": 300.0, "channel.s3.step_sd_ms": 15.0})
+    sla = SLA.parse("deadline<=2h")
+    assert "compute 300," in on_lambda(timed, 8, "s3", JOB, sla, TABLE).predicted["duration_ms"].basis
+    assert "compute 150," in on_lambda(timed, 8, "dynamodb", JOB, sla, TABLE).predicted["duration_ms"].basis
+    assert "compute 150," in on_lambda(timed, 1, None, JOB, sla, TABLE).predicted["duration_ms"].basis
+
+
+def test_a_lambda_slice_runs_as_many_workers_as_most_of_the_cores_hold(monkeypatch):
+    from advisor.backends import local
+    from profilers.training import slice_workers
+
+    monkeypatch.setattr(local, "available_cores", lambda: [0, 1])
+    # 70% of 2 cores: one 1-vCPU worker (no exchange timed), two of 0.58 vCPU, four (at most) of 0.35 or less
+    assert [slice_workers(Config("lambda-training", memory_mb=m)) for m in (1769, 1024, 619, 128)] == [1, 2, 4, 4]
