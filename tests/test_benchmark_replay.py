@@ -52,3 +52,13 @@ def test_a_replay_without_some_probe_figures_predicts_as_if_they_were_not_measur
     assert full[("s3", "naive")][5] != without[("s3", "naive")][5]
     # a run probed before those figures existed has nothing to leave out: the same tables as without the flag
     assert replay(SAVED, "--without", "contended_").splitlines()[1:] == replay(SAVED).splitlines()[1:]
+
+
+def test_a_replay_without_the_slices_exchange_uses_the_probes_bandwidths():
+    # from c451866 on, each slice also exchanged naively; its fitted bandwidths (run_ keys) replace the probe's
+    saved = RUNS / "serverless-training-c451866.json.gz"
+    assert all("run_put_mb_per_s" in r["probe"]["channel_params"][r["channel"]]
+               for r in json.loads(gzip.decompress(saved.read_bytes()))["runs"])
+    full, without = table(replay(saved)), table(replay(saved, "--without", "run_"))
+    assert {key: cells[3:5] for key, cells in without.items()} == {key: cells[3:5] for key, cells in full.items()}
+    assert full[("memcached", "naive")][5] != without[("memcached", "naive")][5]
