@@ -22,7 +22,7 @@ WORKER_COUNTS = (1, 2, 4, 8, 16, 32)
 # channel and repeat of benchmarks/serverless_training.py (README): a prediction p is given the interval
 # [p / (1 + e), p * (1 + e)], a factor either way. A recommendation rests on one slice, so the repeats' spread,
 # not the error of their medians, is what it must cover.
-LAMBDA_MODEL_ERROR = 0.77
+LAMBDA_MODEL_ERROR = 0.98
 # ElastiCache node memory (GiB), from AWS's node-type table; only the types our price tables price.
 CACHE_NODES = (("cache.t3.micro", 0.5), ("cache.t3.small", 1.37), ("cache.t3.medium", 3.09))
 
