@@ -15,10 +15,9 @@ each run: the workers' compute under the same CPU share, a probe of the channel 
 naive exchange, whose phases give the bandwidths the run's workers get and whose time outside the exchange gives a
 step's compute (so the naive row is predicted from a slice of itself; the optimized rows test the model's transfer
 to other segments, encodings and requests in flight). The segments and the encoding are chosen from the first slice
-of each channel and repeat. Its prediction is printed beside each
-measurement. Every run has its own name and empty stores. Cost per epoch is at the dated us-east-1 prices for an
-epoch of 1,000,000 interactions. Loopback servers have no network latency: absolute times are what this machine
-gives, not AWS. A second table splits each step into the exchange's phases beside the model's terms.
+of each channel and repeat. Its prediction is printed beside each measurement. Every run has its own name and empty
+stores. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000 interactions. Loopback servers
+have no network latency: absolute times are what this machine gives, not AWS. A second table splits each step into the exchange's phases beside the model's terms.
 
     python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3] [--save runs.json]
     python benchmarks/serverless_training.py --replay runs.json   # a saved run's measurements, re-predicted
@@ -52,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from advisor import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
 from advisor.workloads.serverless_training.local import (  # noqa: E402
-    lambda_share, phase_means, run_local, training_slice)
+    NAIVE, lambda_share, phase_means, run_local, training_slice)
 from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED, SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
 from recommender import serverless_model  # noqa: E402
@@ -61,7 +60,7 @@ from recommender.training import channel_unit_prices  # noqa: E402
 LARGE = WorkloadSpec("ncf-large-benchmark", "training", "benchmark size", users=20_000, items=20_000,
                      embedding_dim=32, hidden=(128, 64))
 EPOCH_SAMPLES = 1_000_000
-MODES = {"naive": SyncOptions(segments=1, parallel=1),
+MODES = {"naive": NAIVE,
          **{compress: replace(OPTIMIZED, compress=compress) for compress in COMPRESSIONS}}
 WARMUP_STEPS = 2  # the first steps trace the model; they are not an iteration's time
 
