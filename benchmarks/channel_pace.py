@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-REST_S = 0.12  # recommender.channel_probe.QUOTA_REST_S
+from recommender.channel_probe import QUOTA_REST_S  # noqa: E402  (the probe's rest, measured here against none)
 
 
 def client(spec: dict, start_at: float, rounds: int, nbytes: int, tag: str) -> dict[str, list[float]]:
@@ -29,7 +29,7 @@ def client(spec: dict, start_at: float, rounds: int, nbytes: int, tag: str) -> d
     channel, payload, times = make_channel(spec), os.urandom(nbytes), {}
     while time.time() < start_at:
         time.sleep(0.005)
-    for label, rest in (("back to back", 0.0), ("after a rest", REST_S)):
+    for label, rest in (("back to back", 0.0), ("after a rest", QUOTA_REST_S)):
         for direction in ("put", "get"):
             samples = []
             for i in range(rounds):

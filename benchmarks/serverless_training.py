@@ -17,7 +17,8 @@ step's compute (so the naive row is predicted from a slice of itself; the optimi
 to other segments, encodings and requests in flight). The segments and the encoding are chosen from the first slice
 of each channel and repeat. Its prediction is printed beside each measurement. Every run has its own name and empty
 stores. Cost per epoch is at the dated us-east-1 prices for an epoch of 1,000,000 interactions. Loopback servers
-have no network latency: absolute times are what this machine gives, not AWS. A second table splits each step into the exchange's phases beside the model's terms.
+have no network latency: absolute times are what this machine gives, not AWS. A second table splits each step into
+the exchange's phases beside the model's terms.
 
     python benchmarks/serverless_training.py [--workers 4] [--steps 10] [--repeats 3] [--save runs.json]
     python benchmarks/serverless_training.py --replay runs.json   # a saved run's measurements, re-predicted
@@ -185,8 +186,9 @@ def main() -> None:
                         "(gzipped if PATH ends in .gz)")
     parser.add_argument("--replay", metavar="PATH", help="no runs: re-predict a --save file's runs and print them")
     parser.add_argument("--without", metavar="PREFIXES", default="",
-                        help="with --replay: drop the channel probe's figures whose names start with these "
-                             "(comma-separated), to see what the model predicts without them")
+                        help="with --replay: drop the slice's channel figures whose names start with these "
+                             "(comma-separated; run_: the naive exchange's bandwidths), to see what the model "
+                             "predicts without them")
     args = parser.parse_args()
     grad = gradient_bytes(LARGE)
     if args.replay:

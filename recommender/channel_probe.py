@@ -12,6 +12,7 @@ from typing import Any
 
 from recommender.serverless_model import CODECS, ChannelParams
 
+
 def cpu_share(seconds: float = 0.5) -> float:
     """The CPU this process gets (a Lambda's share, a cgroup quota): CPU time over wall time of a busy loop."""
     wall0, cpu0 = time.perf_counter(), time.process_time()
