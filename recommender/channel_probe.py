@@ -33,38 +33,42 @@ def calibrate(channel: Any, small: int = 20, large_bytes: int = 4_000_000, repea
               contended: tuple[int, float, float] | None = None) -> ChannelParams:
     """Time small puts and gets (latency, and how much of it is the client's CPU) and large ones (bandwidth) on
     CHANNEL, one client, from inside the CPU share the workers will have; and each wire encoding of a gradient of
-    DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows). The small requests and the
-    encodings run for MIN_S or more (at least SMALL pairs), so that a CPU quota's average is seen, not a burst.
+    DENSITY (the fraction of non-zero entries, which a sparse encoding's cost follows). The small requests (three
+    times, spread over the probe) and the encodings run for MIN_S or more (at least SMALL pairs), so that a CPU
+    quota's average is seen, not a burst.
     Large puts and gets (LARGE_ROUNDS, at least REPEATS) are timed apart (a store that hashes what it is given puts
     slower than it gets), each after a rest, as a run's workers make them after waiting for each other: back to
     back, a 0.35-vCPU client moved 4 MB values through memcached and S3 up to 1.4x slower than after a rest
     (benchmarks/channel_pace.py), and a run's workers moved theirs faster still (README). CONTENDED, from
     `contended_times` with the same LARGE_BYTES, becomes each client's bandwidth with that many at once."""
     share = cpu_share()
-    pairs, start, cpu = 0, time.perf_counter(), time.process_time()
-    while pairs < small or time.perf_counter() - start < min_s:
-        channel.put(f"{prefix}/small/{pairs}", b"x" * 256)
-        channel.get(f"{prefix}/small/{pairs}")
-        pairs += 1
-    request_s = (time.perf_counter() - start) / (2 * pairs)
-    client_s = min(request_s, (time.process_time() - cpu) / (2 * pairs) / max(share, 1e-3))
+
+    def small_requests() -> tuple[float, float, float]:
+        return _small_requests(channel, f"{prefix}/small", small, min_s, share)
+    # small requests are timed at the probe's start, middle and end, the median of each figure kept: in two of
+    # 2db0ee6's three S3 sparse slices a spell of seconds made them 18 ms a request against 11 in the third (the
+    # encodings' speed, timed in the same probe, was normal), and the model took the store for a queue twice as
+    # slow as the run found it
+    smalls = [small_requests()]
     payload = os.urandom(large_bytes)
     parts = math.ceil(large_bytes / channel.item_limit_bytes)
     rounds = [(_rested(lambda: channel.put(f"{prefix}/large/{i}", payload)),
                _rested(lambda: channel.get(f"{prefix}/large/{i}"))) for i in range(max(repeats, LARGE_ROUNDS))]
     put_s, get_s = (statistics.median(times) for times in zip(*rounds))
-
-    def bandwidth(seconds: float, values: int) -> float:  # bytes per second, each request's latency taken off
-        return values * large_bytes / max(seconds - values * parts * request_s, 1e-6)
-    server_s = _server_time(lambda: channel.get(f"{prefix}/small/0"), rounds=9)
+    smalls.append(small_requests())
     # the store's own bandwidth from a put and a get (a store may hash what it is given) of a value of one item, at
     # most 1 MB, the request time taken off: a single request whose client work fits in one CPU-quota period, since
     # a throttled client's stall would otherwise be counted as the store's (a 4 MB DynamoDB put halved it)
     item = payload[:max(1, min(channel.item_limit_bytes - 64, 1_000_000))]
     server_item_s = (_server_time(lambda: channel.put(f"{prefix}/item", item), burst=1, rounds=SERVER_ITEM_ROUNDS)
                      + _server_time(lambda: channel.get(f"{prefix}/item"), burst=1, rounds=SERVER_ITEM_ROUNDS))
-    server_bytes_s = 2 * len(item) / max(server_item_s - 2 * server_s, len(item) / 1e10)
     codecs = {c: codec_throughput(large_bytes, c, density, min_s) for c in CODECS}
+    smalls.append(small_requests())
+    request_s, client_s, server_s = (statistics.median(figures) for figures in zip(*smalls))
+    server_bytes_s = 2 * len(item) / max(server_item_s - 2 * server_s, len(item) / 1e10)
+
+    def bandwidth(seconds: float, values: int) -> float:  # bytes per second, each request's latency taken off
+        return values * large_bytes / max(seconds - values * parts * request_s, 1e-6)
     loaded = None if contended is None else (contended[0], bandwidth(contended[1], 1), bandwidth(contended[2], 1))
     return ChannelParams(request_s, bandwidth(put_s + get_s, 2), channel.item_limit_bytes, client_s, server_s,
                          server_bytes_s, codecs, bandwidth(put_s, 1), bandwidth(get_s, 1), loaded)
@@ -94,6 +98,19 @@ def contended_times(channel: Any, worker: int, clients: int, prefix: str, large_
     shared = [json.loads(note) for note in meet("got", json.dumps([puts[1:], gets[1:]]).encode())]
     return (clients, statistics.median(t for p, _ in shared for t in p),
             statistics.median(t for _, g in shared for t in g))
+
+
+def _small_requests(channel: Any, prefix: str, small: int, min_s: float, share: float) -> tuple[float, float, float]:
+    """(latency, the client's CPU per request at SHARE, the store's own time per request) of 256-byte puts and gets
+    on CHANNEL, made for MIN_S or more (at least SMALL pairs) so that a CPU quota's average is seen, not a burst."""
+    pairs, start, cpu = 0, time.perf_counter(), time.process_time()
+    while pairs < small or time.perf_counter() - start < min_s:
+        channel.put(f"{prefix}/{pairs}", b"x" * 256)
+        channel.get(f"{prefix}/{pairs}")
+        pairs += 1
+    request_s = (time.perf_counter() - start) / (2 * pairs)
+    client_s = min(request_s, (time.process_time() - cpu) / (2 * pairs) / max(share, 1e-3))
+    return request_s, client_s, _server_time(lambda: channel.get(f"{prefix}/0"), rounds=9)
 
 
 def _rested(request: Any) -> float:

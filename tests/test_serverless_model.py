@@ -65,6 +65,33 @@ def test_a_real_channel_is_calibrated_and_the_parameters_survive_storage(memcach
     assert ChannelParams.from_dict(params.to_dict()).to_dict() == pytest.approx(params.to_dict())
 
 
+def test_a_slow_spell_during_one_timing_of_small_requests_is_outvoted(memcached_server):  # noqa: F811
+    import time
+
+    from pymemcache.client.base import PooledClient
+
+    from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
+    from recommender.channel_probe import calibrate
+
+    class SlowAtFirst(MemcachedChannel):
+        """Small requests take 20 ms longer until the first large value is put: a spell at the probe's start."""
+        spell = True
+
+        def put(self, key, value):
+            self.spell = self.spell and len(value) < 100_000
+            time.sleep(0.02 if self.spell else 0.0)
+            return super().put(key, value)
+
+        def get(self, key):
+            time.sleep(0.02 if self.spell else 0.0)
+            return super().get(key)
+
+    channel = SlowAtFirst(PooledClient(memcached_server, timeout=5, max_pool_size=2))
+    params = calibrate(channel, small=5, large_bytes=600_000, repeats=1, prefix="test-spell", min_s=0.05)
+    # the spell's timing alone would give 20 ms or more a request, and as much of the store's own time
+    assert params.request_s < 0.01 and params.server_s < 0.01
+
+
 def test_each_phase_gets_the_bandwidth_of_its_direction_and_of_its_clients_at_once():
     # alone: puts 50 MB/s, gets 100 MB/s; with 4 clients at once each gets 20 MB/s for puts, 50 MB/s for gets
     params = ChannelParams(0.0, 75e6, 10_000_000, put_bytes_per_s=50e6, get_bytes_per_s=100e6,
