@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from advisor import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
 from advisor.workloads.serverless_training.local import (  # noqa: E402
-    NAIVE, lambda_share, phase_means, run_local, training_slice)
+    NAIVE, fit_exchange, lambda_share, phase_means, run_local, training_slice)
 from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED, SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
 from recommender import serverless_model  # noqa: E402
@@ -246,12 +246,17 @@ def save(path: str, runs: dict, args: dict, workers: int, memory_mb: int) -> Non
 
 def replay(path: str, grad: int, without: tuple[str, ...] = ()) -> None:
     """The tables of a --save file, each run re-predicted from its own slice by the model as the code has it now
-    (the options, segments included, stay those the run was made with), the probe's figures named WITHOUT (by
-    prefix) left out: the model falls back to what it did before the probe measured them."""
+    (the options, segments included, stay those the run was made with; the bandwidths fitted anew to the slice's
+    naive exchange where its steps were kept), the probe's figures named WITHOUT (by prefix) left out: the model
+    falls back to what it did before the probe measured them."""
     data = Path(path).read_bytes()
     saved = json.loads(gzip.decompress(data) if path.endswith(".gz") else data)
     workers, runs = saved["workers"], {}
     for row in saved["runs"]:
+        for name, steps in row["probe"].get("exchange_steps", {}).items():  # newer slices keep them: fitted anew
+            params = row["probe"]["channel_params"][name]
+            row["probe"]["exchange_outside_ms"][name], fitted = fit_exchange(steps, grad, params)
+            params.update(fitted)
         for params in row["probe"]["channel_params"].values():
             for key in [k for k in params if k.startswith(without)]:  # an empty WITHOUT matches no key
                 del params[key]

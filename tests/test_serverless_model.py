@@ -247,3 +247,20 @@ def test_a_naive_exchange_timed_in_a_slice_gives_back_the_bandwidths_that_made_i
     assert calibrated.contended == pytest.approx((4, 30e6, 60e6))
     # a term no slower than its requests and CPU work gives no bandwidth: the probe's figures stay
     assert fit_bandwidths(made, 4, 5_000_000, dict(terms, read=0.001)) == {}
+
+
+def test_an_exchange_slices_kept_steps_fit_to_the_same_bandwidths_again():
+    from advisor.workloads.serverless_training.local import fit_exchange
+
+    # the hand example above as 4 workers' timed steps: worker 0 owns the one segment; 50 ms outside every exchange
+    owner = {"write": 400.0, "owner_wait": 0.0, "aggregate": 320.0, "publish": 160.0, "read_wait": 160.0,
+             "decode": 0.0}
+    other = {"write": 400.0, "read_wait": 640.0, "decode": 0.0}
+    steps = [{"step_ms": [50.0 + sum(p.values())] * 3, "exchange_ms": [sum(p.values())] * 3, "batch_ms": [5.0] * 3,
+              "phase_ms": [p] * 3} for p in (owner, other, other, other)]
+    probed = dict(ChannelParams(0.0, 75e6, 10_000_000).to_dict(), run_put_mb_per_s=1.0, run_get_mb_per_s=1.0)
+    outside, fitted = fit_exchange(steps, 8_000_000, probed)
+    assert outside == [[50.0] * 3] * 4
+    # the probed run_ figures (an earlier fit, as a saved slice holds them) play no part in the new one
+    assert fitted == pytest.approx({"run_put_mb_per_s": 50.0, "run_get_mb_per_s": 100.0, "run_contended_clients": 4.0,
+                                    "run_contended_put_mb_per_s": 20.0, "run_contended_get_mb_per_s": 50.0})

@@ -78,7 +78,8 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
     large puts and gets (what a store that does not scale with its clients gives each), then one alone. With two
     or more WORKERS, they then train WARMUP + EXCHANGE_SLICE_STEPS steps exchanging naively through each channel:
     the time of each of its phases gives the bandwidths the run's workers get (`run_` keys of the channel's
-    parameters), and the time outside it the compute of a step that exchanges (`exchange_outside_ms`).
+    parameters), and the time outside it the compute of a step that exchanges (`exchange_outside_ms`); its timed
+    steps are kept (`exchange_steps`), so that a change to the fit can be replayed on them.
     Returns every process's step times and the part of them spent preparing the batch, the gradient's density
     (of one step, and of the union of 2, 4 and 8 steps' gradients, as many workers' aggregate) and each channel's
     parameters."""
@@ -91,33 +92,46 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
     out = {"step_ms": [r["step_ms"] for r in computed], "batch_ms": [r["batch_ms"] for r in computed],
            "channel_params": probed, "nonzero": nonzero,
            "union_nonzero": {w: statistics.fmean(r["union_nonzero"][w] for r in computed) for w in sorted(widths)},
-           "method": computed[0]["method"], "vcpus": computed[0]["vcpus"], "exchange_outside_ms": {}}
+           "method": computed[0]["method"], "vcpus": computed[0]["vcpus"], "exchange_outside_ms": {},
+           "exchange_steps": {}}
     if workers > 1:
+        from advisor.workloads.serverless_training.worker import gradient_bytes
+
         for name, channel in (channels or {}).items():
-            outside, fitted = exchange_slice(spec, workers, warmup, channel, checkpoint_dir, share, probed[name])
-            out["exchange_outside_ms"][name] = outside
+            steps = exchange_slice(spec, workers, warmup, channel, checkpoint_dir, share)
+            outside, fitted = fit_exchange(steps, gradient_bytes(spec), probed[name])
+            out["exchange_steps"][name], out["exchange_outside_ms"][name] = steps, outside
             probed[name].update(fitted)
     return out
 
 
-def exchange_slice(spec: WorkloadSpec, workers: int, warmup: int, channel: dict[str, Any], checkpoint_dir: str,
-                   share: float, probed: dict[str, float]) -> tuple[list[list[float]], dict[str, float]]:
-    """WORKERS processes train WARMUP + EXCHANGE_SLICE_STEPS steps exchanging naively through CHANNEL under SHARE
-    CPUs: (each worker's time outside the exchange per timed step, ms; the bandwidths the exchange's phases give,
-    fitted to the model with the PROBED parameters' requests and encoding speeds)."""
-    from recommender import serverless_model
-    from advisor.workloads.serverless_training.worker import gradient_bytes
+STEP_TIMES = ("step_ms", "exchange_ms", "batch_ms", "phase_ms")  # what a worker's result times, per step
 
+
+def exchange_slice(spec: WorkloadSpec, workers: int, warmup: int, channel: dict[str, Any], checkpoint_dir: str,
+                   share: float) -> list[dict[str, list]]:
+    """WORKERS processes train WARMUP + EXCHANGE_SLICE_STEPS steps exchanging naively through CHANNEL under SHARE
+    CPUs: each worker's STEP_TIMES of the timed steps."""
     results = run_local(f"exchange-slice-{uuid.uuid4().hex[:8]}", spec, workers, warmup + EXCHANGE_SLICE_STEPS,
                         dict(channel, batched=False), checkpoint_dir, sync=NAIVE, share=share)
-    outside = [[s - e for s, e in zip(r["step_ms"][warmup:], r["exchange_ms"][warmup:])] for r in results]
+    return [{key: r[key][warmup:] for key in STEP_TIMES} for r in results]
+
+
+def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int,
+                 probed: dict[str, float]) -> tuple[list[list[float]], dict[str, float]]:
+    """From STEPS, an exchange slice's (one entry per worker): each worker's time outside the exchange per step,
+    ms, and the bandwidths the exchange's phases give, fitted to the model with the PROBED parameters' requests
+    and encoding speeds (the `run_` keys of serverless_model.fit_bandwidths)."""
+    from recommender import serverless_model
+
+    outside = [[s - e for s, e in zip(w["step_ms"], w["exchange_ms"])] for w in steps]
     every = [ms for per_worker in outside for ms in per_worker]
-    skew_s = statistics.pstdev(every) / 1000 * serverless_model.expected_max_normal(workers)
-    means = phase_means(results, warmup)
+    skew_s = statistics.pstdev(every) / 1000 * serverless_model.expected_max_normal(len(steps))
+    means = phase_means(steps, 0)
     measured = {term: sum(means[p] for p in phases) / 1000 for term, phases in serverless_model.TERM_PHASES.items()}
     measured["aggregate"] -= skew_s  # the owner's wait for the slowest worker: the model's wait, not its term
-    params = serverless_model.ChannelParams.from_dict(probed)
-    return outside, serverless_model.fit_bandwidths(params, workers, gradient_bytes(spec), measured)
+    params = serverless_model.ChannelParams.from_dict({k: v for k, v in probed.items() if not k.startswith("run_")})
+    return outside, serverless_model.fit_bandwidths(params, len(steps), gradient_bytes, measured)
 
 
 def phase_means(results: list[dict[str, Any]], warmup: int) -> dict[str, float]:
