@@ -101,3 +101,33 @@ def test_the_first_part_is_written_last_so_a_poll_that_misses_costs_one_request(
         assert channel.get("run2/step1/agg") is None
         after = channel.usage.snapshot()
         assert after["gets"] - before["gets"] == 1 and after["misses"] - before["misses"] == 1
+
+
+def test_parallel_requests_reuse_one_set_of_threads():
+    import threading
+
+    from advisor.workloads.serverless_training.channels.base import ChunkedChannel
+
+    class Recording(ChunkedChannel):
+        item_limit_bytes = 1000
+
+        def __init__(self):
+            super().__init__()
+            self.items, self.threads = {}, set()
+
+        def _put_item(self, key, data):
+            self.threads.add(threading.current_thread().name)  # a new pool, new names
+            self.items[key] = data
+
+        def _get_item(self, key):
+            self.threads.add(threading.current_thread().name)  # a new pool, new names
+            return self.items.get(key)
+
+    channel = Recording()
+    for step in range(20):
+        channel.put_many({f"s{step}/{j}": bytes([j]) * 2500 for j in range(4)}, parallel=4)
+        assert channel.get_many([f"s{step}/{j}" for j in range(4)], parallel=4)[f"s{step}/3"] == bytes([3]) * 2500
+    # 160 requests a batch at a time: the threads of one pool, not a new pool for each batch
+    assert 1 <= len(channel.threads) <= 4
+    channel.put_many({"wide/0": b"x"}, parallel=8)  # more at once than the pool has: a wider one replaces it
+    assert channel.get_many(["wide/0", "absent"], parallel=8) == {"wide/0": b"x", "absent": None}
