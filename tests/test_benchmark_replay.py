@@ -62,3 +62,19 @@ def test_a_replay_without_the_slices_exchange_uses_the_probes_bandwidths():
     full, without = table(replay(saved)), table(replay(saved, "--without", "run_"))
     assert {key: cells[3:5] for key, cells in without.items()} == {key: cells[3:5] for key, cells in full.items()}
     assert full[("memcached", "naive")][5] != without[("memcached", "naive")][5]
+
+
+def test_a_slices_kept_exchange_steps_fit_again_to_the_bandwidths_it_found():
+    # from 4b6a549 on, a slice keeps its naive exchange's timed steps, and --replay fits the bandwidths anew from them
+    import pytest
+
+    from advisor.workloads.serverless_training.local import fit_exchange
+    from advisor.workloads.serverless_training.worker import gradient_bytes
+    from benchmarks.serverless_training import LARGE
+
+    saved = json.loads(gzip.decompress((RUNS / "serverless-training-4b6a549.json.gz").read_bytes()))
+    for row in saved["runs"][::4]:
+        params = row["probe"]["channel_params"][row["channel"]]
+        outside, fitted = fit_exchange(row["probe"]["exchange_steps"][row["channel"]], gradient_bytes(LARGE), params)
+        assert outside == row["probe"]["exchange_outside_ms"][row["channel"]]
+        assert fitted == pytest.approx({k: v for k, v in params.items() if k.startswith("run_")})
