@@ -131,3 +131,64 @@ def test_parallel_requests_reuse_one_set_of_threads():
     assert 1 <= len(channel.threads) <= 4
     channel.put_many({"wide/0": b"x"}, parallel=8)  # more at once than the pool has: a wider one replaces it
     assert channel.get_many(["wide/0", "absent"], parallel=8) == {"wide/0": b"x", "absent": None}
+
+
+@pytest.fixture()
+def emptying_proxy(aws):  # noqa: F811
+    """A loopback HTTP proxy in front of moto's server that sends the first N successful GETs' headers with an
+    empty body, as moto's server did once in a benchmark (an object's body read while another request hashed it):
+    the client sees a body that fails the checksum S3 sent with it. Yields (url, how many to empty: a list to set)."""
+    import http.client
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    upstream = urlsplit(aws)
+    to_empty = [0]
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _forward(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=10)
+            conn.request(self.command, self.path, body=body, headers=dict(self.headers))
+            resp = conn.getresponse()
+            data = resp.read()
+            if self.command == "GET" and resp.status == 200 and to_empty[0] > 0:
+                to_empty[0] -= 1
+                data = b""
+            self.send_response(resp.status)
+            for name, value in resp.getheaders():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            conn.close()
+
+        do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _forward
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", to_empty
+    server.shutdown()
+
+
+def test_s3_reads_again_a_body_that_fails_its_checksum(s3, emptying_proxy):
+    from botocore.exceptions import FlexibleChecksumError
+
+    from advisor.workloads.serverless_training.channels import s3 as s3_channel
+
+    url, to_empty = emptying_proxy
+    S3Channel("grads", "run3", s3).put("step0/agg", GRADIENT)
+    reader = S3Channel("grads", "run3", aws_api.client("s3", endpoint_url=url))
+    to_empty[0] = 1
+    assert reader.get("step0/agg") == GRADIENT  # the emptied body failed its checksum and was read again
+    assert reader.usage.snapshot()["gets"] == 2 and to_empty[0] == 0
+    to_empty[0] = s3_channel.READ_ATTEMPTS  # a body corrupt every time is an error, not an absent value
+    with pytest.raises(FlexibleChecksumError):
+        reader.get("step0/agg")
