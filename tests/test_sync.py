@@ -91,3 +91,25 @@ def test_phases_account_for_the_exchange_and_only_owners_aggregate(channel):
     assert "owner_wait" not in reader and "aggregate" not in reader
     assert set(reader) == {"write", "publish", "read_wait", "decode"}
     assert sum(owner.values()) <= took[0] + 1e-6 and sum(owner.values()) >= 0.9 * took[0]
+
+
+def test_work_handed_to_written_starts_after_the_workers_own_writes_and_before_its_waits(channel):
+    """The next batch, with overlap, is started there: after the writes it would slow, before the waits it fills."""
+    requests, seen = [], {}
+    put_item, get_item = channel._put_item, channel._get_item
+
+    def record(kind, key):  # one request at a time per worker: each is made in its worker's own thread
+        requests.append((threading.current_thread().name, kind, key))
+
+    channel._put_item = lambda key, data: (record("put", key), put_item(key, data))[1]
+    channel._get_item = lambda key: (record("get", key), get_item(key))[1]
+    gradients = [np.full(3000, w, dtype=np.float32) for w in range(2)]
+
+    def worker(w):
+        def written():
+            seen[w] = [(kind, key) for thread, kind, key in requests if thread == threading.current_thread().name]
+        scatter_reduce(channel, "hooked", 1, w, 2, gradients[w], SyncOptions(segments=4), written=written)
+
+    _in_threads(worker, 2)
+    for w in range(2):  # what each worker had done when it called written: its 4 segments out, nothing read yet
+        assert seen[w] == [("put", f"hooked/step1/grad/{j}/w{w}") for j in range(4)]

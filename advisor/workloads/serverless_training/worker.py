@@ -150,28 +150,25 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
                 "nonzero": nonzero,
                 "union_nonzero": union_densities(masks, gradient_size, UNION_WIDTHS)}
 
-    prefetch = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
-    upcoming: Any = None
+    batches = Batches(cfg)
     try:
         for step in range(start, cfg.steps):
             if step > start and clock() - began > budget_s:  # every invocation makes at least one step of progress
                 return stop_at(step, "continue")
             step_began, cpu_began = time.perf_counter(), time.process_time()
-            batch = upcoming.result() if upcoming is not None else shard_batch(cfg.spec, cfg.worker, cfg.workers,
-                                                                                   step)
-            upcoming = None
+            batch = batches.take(step)
             batch_ms.append((time.perf_counter() - step_began) * 1000.0)
             loss, parts = gradient_of(*batch)
             flat = np.concatenate([part.numpy() for part in parts])
             nonzero.append(float(np.count_nonzero(flat)) / flat.size)
-            if prefetch is not None and step + 1 < cfg.steps:  # the next batch does not depend on these weights
-                upcoming = prefetch.submit(shard_batch, cfg.spec, cfg.worker, cfg.workers, step + 1)
             exchange_began = time.perf_counter()
-            if cfg.workers > 1:
+            if cfg.workers > 1:  # with overlap, the next batch is prepared once this worker's writes are out
                 phases: dict[str, float] = {}
-                averaged = scatter_reduce(channel, cfg.run, step, cfg.worker, cfg.workers, flat, cfg.sync, phases)
+                averaged = scatter_reduce(channel, cfg.run, step, cfg.worker, cfg.workers, flat, cfg.sync, phases,
+                                          written=lambda: batches.prepare(step + 1))
                 phase_ms.append({phase: seconds * 1000.0 for phase, seconds in phases.items()})
             else:
+                batches.prepare(step + 1)
                 averaged = flat  # a training slice: one worker has nothing to exchange
             exchange_ms.append((time.perf_counter() - exchange_began) * 1000.0)
             apply_flat(tf.constant(averaged, dtype=tf.float32))
@@ -181,9 +178,32 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             if channel is None and len(masks) < max(UNION_WIDTHS):  # a slice's first steps, not timed; a run: none
                 masks.append(np.packbits(flat != 0))
     finally:
-        if prefetch is not None:
-            prefetch.shutdown(wait=True)
+        batches.close()
     return stop_at(cfg.steps, "done")
+
+
+class Batches:
+    """A worker's batches, each step's made when it is taken or, with overlap, prepared ahead in a thread: the next
+    batch does not depend on this step's weights, so it can be made while the exchange waits."""
+
+    def __init__(self, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        self._thread = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
+        self._ahead: dict[int, Any] = {}  # step -> its batch's future
+
+    def prepare(self, step: int) -> None:
+        if self._thread is not None and step < self.cfg.steps:
+            self._ahead[step] = self._thread.submit(shard_batch, self.cfg.spec, self.cfg.worker, self.cfg.workers,
+                                                    step)
+
+    def take(self, step: int) -> tuple[np.ndarray, ...]:
+        ahead = self._ahead.pop(step, None)
+        return ahead.result() if ahead is not None else shard_batch(self.cfg.spec, self.cfg.worker,
+                                                                    self.cfg.workers, step)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
 
 
 def union_densities(masks: list[np.ndarray], size: int, widths: tuple[int, ...] = (2, 4, 8)) -> dict[str, float]:
