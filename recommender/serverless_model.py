@@ -11,9 +11,10 @@ reconstruction, after AWS-FACTS.md):
 (k parts per segment; F the float32 gradient's bytes, E and D the speeds at which the worker's CPU encodes it for
 the wire and decodes and sums it, measured for each encoding). Workers waiting for a value poll for it; each
 read that misses is a request (`polls_within`).
-A channel served by one process (a node, or a test server) also serialises the requests of all workers, misses
-included: total requests * the server's time per request + total bytes / its bandwidth. The exchange takes the
-longer of the two. l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the
+A channel served by one process (a node, or a test server) also serialises the requests of all workers: in each
+phase a worker's requests take at least the queue of every client's requests of that phase at the server's time per
+request (c * n * t, with c clients making n each), and the whole exchange at least total requests (misses included)
+* t + total bytes / the server's bandwidth. The exchange takes the longer of the critical path and that bound. l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the
 worker's CPU share, not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice
 had workers at once (`channel_probe.py`), linear in c between and beyond them; where a slice's workers also
 exchanged naively, Bp(1), Bg(1), Bp(W) and Bg(W) come from its phases instead (`fit_bandwidths`). An iteration
@@ -108,20 +109,22 @@ TERM_PHASES = {"write": ("write",), "aggregate": ("owner_wait", "aggregate"), "p
 NAIVE_TERMS = {"write": ("put", "clients"), "aggregate": ("get", 1), "publish": ("put", 1), "read": ("get", "clients")}
 
 
-def fit_bandwidths(params: ChannelParams, workers: int, gradient_bytes: int,
-                   measured_s: dict[str, float]) -> dict[str, float]:
+def fit_bandwidths(params: ChannelParams, workers: int, gradient_bytes: int, measured_s: dict[str, float],
+                   shared_server: bool = True) -> dict[str, float]:
     """The put and get bandwidths, alone and with WORKERS clients at once, that make the model's terms of a naive
     exchange (one segment, one aggregator, one request at a time, float32) equal MEASURED_S, the same terms timed
     in a slice of training (seconds, the skew taken off the aggregate). A naive exchange moves each of its four
     terms' bytes in one way only: its write puts with every worker at once, its aggregate gets alone, its publish
     puts alone, its read gets with every worker at once; so each term gives one bandwidth. A probe times requests
     apart from a run, and the run's workers moved theirs at another pace (README); these are the run's own.
-    Returns them as to_dict's `run_` keys; a term no slower than its requests and CPU work gives none."""
+    SHARED_SERVER as in `exchange`: a store served by one process queues each phase's requests, and what the
+    queue takes is not a bandwidth's. Returns them as to_dict's `run_` keys; a term no slower than its requests and
+    CPU work gives none."""
     def terms(seconds_per_byte: float) -> dict[str, float]:
         rate = 1 / seconds_per_byte if seconds_per_byte > 0 else math.inf
         at = ChannelParams(params.request_s, rate, params.item_limit_bytes, params.client_cpu_s, params.server_s,
                            params.server_bytes_per_s, params.codecs, rate, rate, (workers, rate, rate))
-        return dict(exchange(at, workers, gradient_bytes, segments=1, shared_server=False).terms)
+        return dict(exchange(at, workers, gradient_bytes, segments=1, shared_server=shared_server).terms)
 
     fixed, per_byte = terms(0.0), terms(1.0)  # the terms are linear in each bandwidth's seconds per byte
     rates = {}
@@ -220,15 +223,18 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     enc, dec = params.codec(compress)
     dense = float(gradient_bytes)  # encoding and decoding work on the float32 arrays
 
-    def requests_s(n: int) -> float:  # the client's CPU work is serial; the waiting overlaps P at a time
-        return n * params.client_cpu_s + math.ceil(n / parallel) * (params.request_s - params.client_cpu_s)
+    def requests_s(n: int, clients: int = 1) -> float:
+        """N requests of one client while CLIENTS make as many at once: its own CPU work is serial and its waits
+        overlap PARALLEL at a time; a store served by one process queues every client's requests of the phase."""
+        own = n * params.client_cpu_s + math.ceil(n / parallel) * (params.request_s - params.client_cpu_s)
+        return max(own, clients * n * params.server_request_s) if shared_server else own
 
     per_byte = params.seconds_per_byte  # each phase's, with as many clients as move bytes in it at once
-    write_own = dense / enc + requests_s(s * k) + g * per_byte("put", workers)
-    aggregate = (requests_s(workers * s * k // a) + workers * g / a * per_byte("get", a)
+    write_own = dense / enc + requests_s(s * k, workers) + g * per_byte("put", workers)
+    aggregate = (requests_s(workers * s * k // a, a) + workers * g / a * per_byte("get", a)
                  + workers * dense / (a * dec) + dense / (a * enc))
-    publish = requests_s(math.ceil(s * k_agg / a)) + g_agg / a * per_byte("put", a)
-    read_all = requests_s(s * k_agg) + g_agg * per_byte("get", workers) + dense / dec
+    publish = requests_s(math.ceil(s * k_agg / a), a) + g_agg / a * per_byte("put", a)
+    read_all = requests_s(s * k_agg, workers) + g_agg * per_byte("get", workers) + dense / dec
     critical = write_own + aggregate + publish + read_all
     owner_poll_s, reader_poll_s = requests_s(1), requests_s(s)  # one read of a segment; one of every aggregate
     misses = (a * math.ceil(s / a) * polls_within(skew_s, poll_s, owner_poll_s)
@@ -277,13 +283,14 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     """compute (the mean step of a slice at the worker's CPU share) + exchange + the wait for the slowest worker:
     the expected maximum of W compute times, plus the polling overshoot at each of the exchange's two waits (the
     owners' for the slowest worker, the others' for the aggregates). PREPARE_S is the part of compute that
-    overlap hides: the next batch's preparation, run while the exchange waits (at most as long as it)."""
+    overlap hides: the next batch's preparation, started once the worker's own writes are out (sync.scatter_reduce's
+    WRITTEN), so hidden for at most the rest of the exchange and its waits."""
     skew = compute_sd_s * expected_max_normal(workers)
     ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density, skew, poll_s)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
-    compute_s -= min(prepare_s, ex.seconds)
     wait = skew + ex.poll_wait_s
+    compute_s -= min(prepare_s, max(0.0, ex.seconds - dict(ex.terms)["write"]) + wait)
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
 

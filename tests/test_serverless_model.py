@@ -18,6 +18,20 @@ def test_critical_path_by_hand():
     assert result.bound == "critical path"
 
 
+def test_a_store_served_by_one_process_queues_each_phases_requests():
+    # W=4, S=4, A=4, p=8, bandwidth and codecs free; a request takes 2 ms, 1 ms of it the client's CPU, 3 ms of
+    # the server's own: alone, a worker's 4 writes take 4 x 1 ms of CPU + one 1 ms wait; at one server, the 16
+    # writes of the 4 workers queue for 16 x 3 ms
+    params = ChannelParams(0.002, float("inf"), 10_000_000, client_cpu_s=0.001, server_s=0.003)
+    scaled = dict(exchange(params, 4, 8_000_000, segments=4, parallel=8, shared_server=False).terms)
+    queued = dict(exchange(params, 4, 8_000_000, segments=4, parallel=8, shared_server=True).terms)
+    assert scaled["write"] == pytest.approx(0.005) and queued["write"] == pytest.approx(0.048)
+    # an owner reads the 4 copies of its segment while the other 3 owners read theirs: 16 reads queue; it publishes
+    # 1 aggregate while 3 others do; every worker reads the 4 aggregates at once
+    assert queued["aggregate"] == pytest.approx(0.048) and queued["publish"] == pytest.approx(0.012)
+    assert queued["read"] == pytest.approx(0.048) and scaled["publish"] == pytest.approx(0.002)
+
+
 def test_item_limits_multiply_requests_and_float16_halves_bytes():
     small_items = ChannelParams(0.001, 1e9, item_limit_bytes=400_000)
     plain = exchange(small_items, 4, 4_000_000, segments=4)
@@ -214,7 +228,7 @@ def test_a_poll_finds_a_value_half_a_pause_after_it_arrives():
     assert poll_overshoot(1.0, 0.005, request_s=0.01) == pytest.approx(0.015)  # a read and a pause apart
 
 
-def test_overlap_hides_the_batch_preparation_at_most_for_the_exchanges_length():
+def test_overlap_hides_the_batch_preparation_at_most_for_the_exchange_after_the_writes():
     from recommender.serverless_model import iteration
 
     params = ChannelParams(0.01, 100e6, item_limit_bytes=10_000_000)
@@ -222,7 +236,8 @@ def test_overlap_hides_the_batch_preparation_at_most_for_the_exchanges_length():
     hidden = iteration(0.08, 0.0, params, 4, 8_000_000, segments=4, poll_s=0.0, shared_server=False, prepare_s=0.02)
     assert hidden.compute_s == pytest.approx(0.06) and hidden.seconds == pytest.approx(plain.seconds - 0.02)
     longer = iteration(0.08, 0.0, params, 4, 8_000_000, segments=4, poll_s=0.0, shared_server=False, prepare_s=10.0)
-    assert longer.compute_s == pytest.approx(0.08 - plain.exchange_s)  # only while the exchange runs
+    write = dict(plain.exchange.terms)["write"]  # the batch is started once the worker's writes are out
+    assert longer.compute_s == pytest.approx(0.08 - (plain.exchange_s - write))  # only for the rest of the exchange
     alone = iteration(0.08, 0.0, params, 1, 8_000_000, prepare_s=0.02)
     assert alone.seconds == 0.08  # one worker has no exchange to hide it behind
 
@@ -240,11 +255,15 @@ def test_a_naive_exchange_timed_in_a_slice_gives_back_the_bandwidths_that_made_i
     # the slice's figures in place of the probe's
     made = ChannelParams(0.002, 75e6, 1_000_000, 0.0005, codecs={"none": (2e9, 1e9)}, put_bytes_per_s=80e6,
                          get_bytes_per_s=160e6, contended=(4, 30e6, 60e6))
-    terms = dict(exchange(made, 4, 5_000_000, segments=1, shared_server=False).terms)
     probed = dict(made.to_dict(), put_mb_per_s=999.0, contended_put_mb_per_s=999.0)
-    calibrated = ChannelParams.from_dict(dict(probed, **fit_bandwidths(made, 4, 5_000_000, terms)))
-    assert (calibrated.put_bytes_per_s, calibrated.get_bytes_per_s) == pytest.approx((80e6, 160e6))
-    assert calibrated.contended == pytest.approx((4, 30e6, 60e6))
+    for shared in (False, True):  # with its requests queued at one server, or not: as the terms were made
+        terms = dict(exchange(made, 4, 5_000_000, segments=1, shared_server=shared).terms)
+        fitted = fit_bandwidths(made, 4, 5_000_000, terms, shared_server=shared)
+        calibrated = ChannelParams.from_dict(dict(probed, **fitted))
+        assert (calibrated.put_bytes_per_s, calibrated.get_bytes_per_s) == pytest.approx((80e6, 160e6))
+        assert calibrated.contended == pytest.approx((4, 30e6, 60e6))
+    # the queue's share of a phase is not taken for slow bytes
+    assert fit_bandwidths(made, 4, 5_000_000, terms, shared_server=False)["run_contended_put_mb_per_s"] < 30
     # a term no slower than its requests and CPU work gives no bandwidth: the probe's figures stay
     assert fit_bandwidths(made, 4, 5_000_000, dict(terms, read=0.001)) == {}
 
@@ -264,3 +283,13 @@ def test_an_exchange_slices_kept_steps_fit_to_the_same_bandwidths_again():
     # the probed run_ figures (an earlier fit, as a saved slice holds them) play no part in the new one
     assert fitted == pytest.approx({"run_put_mb_per_s": 50.0, "run_get_mb_per_s": 100.0, "run_contended_clients": 4.0,
                                     "run_contended_put_mb_per_s": 20.0, "run_contended_get_mb_per_s": 50.0})
+
+
+def test_which_channels_are_served_by_one_process(monkeypatch):
+    from advisor.workloads.serverless_training.local import served_by_one_process
+
+    monkeypatch.delenv("ADVISOR_AWS_ENDPOINT_URL", raising=False)
+    assert served_by_one_process({"kind": "memcached", "host": "127.0.0.1", "port": 11211})  # a cache node
+    assert not served_by_one_process({"kind": "s3", "bucket": "grads"})  # AWS's stores scale with their clients
+    monkeypatch.setenv("ADVISOR_AWS_ENDPOINT_URL", "http://127.0.0.1:5000")  # an AWS-compatible server: one process
+    assert served_by_one_process({"kind": "dynamodb", "table": "grads"})

@@ -99,10 +99,19 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
 
         for name, channel in (channels or {}).items():
             steps = exchange_slice(spec, workers, warmup, channel, checkpoint_dir, share)
-            outside, fitted = fit_exchange(steps, gradient_bytes(spec), probed[name])
+            outside, fitted = fit_exchange(steps, gradient_bytes(spec), probed[name], served_by_one_process(channel))
             out["exchange_steps"][name], out["exchange_outside_ms"][name] = steps, outside
             probed[name].update(fitted)
     return out
+
+
+def served_by_one_process(channel: dict[str, Any]) -> bool:
+    """Whether CHANNEL (a spec for handler.make_channel) is served by one process, which queues every worker's
+    requests: a memcached node, or S3 or DynamoDB at ADVISOR_AWS_ENDPOINT_URL (an AWS-compatible server such as
+    moto's, not AWS, whose stores scale with their clients)."""
+    from advisor import settings
+
+    return channel.get("kind") == "memcached" or bool(settings.get("AWS_ENDPOINT_URL"))
 
 
 STEP_TIMES = ("step_ms", "exchange_ms", "batch_ms", "phase_ms")  # what a worker's result times, per step
@@ -117,11 +126,12 @@ def exchange_slice(spec: WorkloadSpec, workers: int, warmup: int, channel: dict[
     return [{key: r[key][warmup:] for key in STEP_TIMES} for r in results]
 
 
-def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int,
-                 probed: dict[str, float]) -> tuple[list[list[float]], dict[str, float]]:
+def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int, probed: dict[str, float],
+                 shared_server: bool = True) -> tuple[list[list[float]], dict[str, float]]:
     """From STEPS, an exchange slice's (one entry per worker): each worker's time outside the exchange per step,
     ms, and the bandwidths the exchange's phases give, fitted to the model with the PROBED parameters' requests
-    and encoding speeds (the `run_` keys of serverless_model.fit_bandwidths)."""
+    and encoding speeds (the `run_` keys of serverless_model.fit_bandwidths; SHARED_SERVER: the channel is served
+    by one process)."""
     from recommender import serverless_model
 
     outside = [[s - e for s, e in zip(w["step_ms"], w["exchange_ms"])] for w in steps]
@@ -131,7 +141,7 @@ def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int,
     measured = {term: sum(means[p] for p in phases) / 1000 for term, phases in serverless_model.TERM_PHASES.items()}
     measured["aggregate"] -= skew_s  # the owner's wait for the slowest worker: the model's wait, not its term
     params = serverless_model.ChannelParams.from_dict({k: v for k, v in probed.items() if not k.startswith("run_")})
-    return outside, serverless_model.fit_bandwidths(params, len(steps), gradient_bytes, measured)
+    return outside, serverless_model.fit_bandwidths(params, len(steps), gradient_bytes, measured, shared_server)
 
 
 def phase_means(results: list[dict[str, Any]], warmup: int) -> dict[str, float]:
