@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from advisor import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
 from advisor.workloads.serverless_training.local import (  # noqa: E402
-    NAIVE, fit_exchange, lambda_share, phase_means, run_local, training_slice)
+    NAIVE, fit_exchange, lambda_share, phase_means, run_local, step_estimate, training_slice)
 from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED, SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
 from recommender import serverless_model  # noqa: E402
@@ -117,8 +117,8 @@ def channel_usd(name: str, usage: dict, seconds: float, table) -> tuple[float, f
 
 
 def slice_inputs(name: str, probe: dict) -> tuple[float, float, Any, Any, float]:
-    """The model's inputs from PROBE (a training slice): compute mean and spread, the channel's parameters, the
-    gradient's sparsity and the mean time a step prepares its batch."""
+    """The model's inputs from PROBE (a training slice): a step's compute and its spread (step_estimate), the
+    channel's parameters, the gradient's sparsity and the mean time a step prepares its batch."""
     # a step's compute: outside the exchange of the slice's naive exchange where it had one, else without one
     outside = probe.get("exchange_outside_ms", {}).get(name)
     compute = ([ms for per_worker in outside for ms in per_worker] if outside else
@@ -127,8 +127,8 @@ def slice_inputs(name: str, probe: dict) -> tuple[float, float, Any, Any, float]
     params = serverless_model.ChannelParams.from_dict(probe["channel_params"][name])
     density = serverless_model.Sparsity(statistics.fmean(probe["nonzero"]),
                                         tuple((int(w), u) for w, u in probe["union_nonzero"].items()))
-    return (statistics.fmean(compute) / 1000, statistics.pstdev(compute) / 1000, params, density,
-            statistics.fmean(batch) / 1000)
+    step_ms, spread_ms = step_estimate(compute)
+    return step_ms / 1000, spread_ms / 1000, params, density, statistics.fmean(batch) / 1000
 
 
 def predictions(name: str, probe: dict, workers: int, grad: int) -> dict[str, tuple[SyncOptions, Any]]:

@@ -63,7 +63,7 @@ def slice_workers(config: Config) -> int:
 def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str, dict[str, Any]] | None = None,
                   progress: Any = lambda f, m: None) -> Profile:
     """Run one slice of SPEC on CONFIG's CPU share (plus channel probes for Lambda training) and summarise it."""
-    from advisor.workloads.serverless_training.local import training_slice
+    from advisor.workloads.serverless_training.local import step_estimate, training_slice
     from advisor.workloads.serverless_training.worker import gradient_bytes
 
     progress(0.0, f"training slice on {config.key}")
@@ -73,8 +73,9 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
         result = training_slice(spec, WARMUP_STEPS + steps, checkpoints, catalog.vcpus(config), probe_channels,
                                 at_once, WARMUP_STEPS)
     timed = result["step_ms"][0][WARMUP_STEPS:]
+    step_ms, step_sd_ms = step_estimate(timed)
     summary: dict[str, float] = {
-        "step_ms": statistics.median(timed), "step_sd_ms": statistics.pstdev(timed),
+        "step_ms": step_ms, "step_sd_ms": step_sd_ms,
         "step_p90_ms": sorted(timed)[max(0, int(0.9 * len(timed)) - 1)] if len(timed) > 1 else timed[0],
         "step_p10_ms": sorted(timed)[int(0.1 * len(timed))], "restart_ms": result["step_ms"][0][0],
         "nonzero": statistics.fmean(result["nonzero"]), "gradient_bytes": float(gradient_bytes(spec)),
@@ -86,9 +87,8 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
         for key, value in params.items():
             summary[f"channel.{name}.{key}"] = float(value)
     for name, outside in result["exchange_outside_ms"].items():  # a step's compute where it exchanged through NAME
-        every = [ms for per_worker in outside for ms in per_worker]
-        summary[f"channel.{name}.step_ms"] = statistics.fmean(every)
-        summary[f"channel.{name}.step_sd_ms"] = statistics.pstdev(every)
+        summary[f"channel.{name}.step_ms"], summary[f"channel.{name}.step_sd_ms"] = step_estimate(
+            ms for per_worker in outside for ms in per_worker)
     summary["slice_workers"] = float(at_once)
     progress(1.0, f"{config.key}: {summary['step_ms']:.0f} ms a step")
     return Profile(spec.id, config, result["method"], summary, tuple(Measurement(ms) for ms in timed))

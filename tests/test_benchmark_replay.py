@@ -73,10 +73,14 @@ def test_a_slices_kept_exchange_steps_fit_again_to_the_bandwidths_it_found():
     from benchmarks.serverless_training import LARGE
 
     saved = json.loads(gzip.decompress((RUNS / "serverless-training-4b6a549.json.gz").read_bytes()))
-    for row in saved["runs"][::4]:
+    for row in saved["runs"]:
         params = row["probe"]["channel_params"][row["channel"]]
         # the fit as the run made it, before each phase's requests queued at the one server (shared_server)
         outside, fitted = fit_exchange(row["probe"]["exchange_steps"][row["channel"]], gradient_bytes(LARGE), params,
                                        shared_server=False)
         assert outside == row["probe"]["exchange_outside_ms"][row["channel"]]
-        assert fitted == pytest.approx({k: v for k, v in params.items() if k.startswith("run_")})
+        kept = {k: v for k, v in params.items() if k.startswith("run_")}
+        # the owner's get alone is fitted to its phase less the slowest worker's lag, which the run estimated from
+        # the steps' standard deviation and the code now from their median deviation (step_estimate): 6% at most
+        assert fitted["run_get_mb_per_s"] == pytest.approx(kept.pop("run_get_mb_per_s"), rel=0.07)
+        assert {k: fitted[k] for k in kept} == pytest.approx(kept)

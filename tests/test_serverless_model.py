@@ -293,3 +293,12 @@ def test_which_channels_are_served_by_one_process(monkeypatch):
     assert not served_by_one_process({"kind": "s3", "bucket": "grads"})  # AWS's stores scale with their clients
     monkeypatch.setenv("ADVISOR_AWS_ENDPOINT_URL", "http://127.0.0.1:5000")  # an AWS-compatible server: one process
     assert served_by_one_process({"kind": "dynamodb", "table": "grads"})
+
+
+def test_a_few_slow_steps_of_a_slice_set_neither_its_compute_nor_its_spread():
+    from advisor.workloads.serverless_training.local import step_estimate
+
+    steady = [40.0, 44.0, 36.0, 42.0, 38.0, 40.0, 46.0, 34.0] * 2  # ms: deviations 0-6 ms, their median 3 ms
+    assert step_estimate(steady) == pytest.approx((40.0, 1.4826 * 3.0))
+    # two steps of 16 at 4x: the mean moves by 15.6 ms and the standard deviation from 3.7 to 41 ms; these do not
+    assert step_estimate(steady[:-2] + [160.0, 170.0]) == pytest.approx((40.0, 1.4826 * 3.0))
