@@ -14,8 +14,9 @@ read that misses is a request (`polls_within`).
 A channel served by one process (a node, or a test server) also serialises the requests of all workers: in each
 phase a worker's requests take at least the queue of every client's requests of that phase at the server's time per
 request (c * n * t, with c clients making n each), and the whole exchange at least total requests (misses included)
-* t + total bytes / the server's bandwidth. The exchange takes the longer of the critical path and that bound. l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the
-worker's CPU share, not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice
+* t + total bytes / the server's bandwidth. The exchange takes the longer of the critical path and that bound.
+l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the worker's CPU share,
+not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice
 had workers at once (`channel_probe.py`), linear in c between and beyond them; where a slice's workers also
 exchanged naively, Bp(1), Bg(1), Bp(W) and Bg(W) come from its phases instead (`fit_bandwidths`). An iteration
 adds the compute of the slowest worker and the polling pauses at the exchange's waits (`iteration`); a run adds
@@ -280,8 +281,8 @@ class Iteration:
 def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, workers: int, gradient_bytes: int,
               segments: int | None = None, parallel: int = 1, compress: str = "none", poll_s: float = 0.005,
               shared_server: bool = True, density: float | Sparsity = 1.0, prepare_s: float = 0.0) -> Iteration:
-    """compute (the mean step of a slice at the worker's CPU share) + exchange + the wait for the slowest worker:
-    the expected maximum of W compute times, plus the polling overshoot at each of the exchange's two waits (the
+    """compute (a slice's step at the worker's CPU share, local.step_estimate) + exchange + the wait for the slowest
+    worker: the expected maximum of W compute times, plus the polling overshoot at each of the exchange's two waits (the
     owners' for the slowest worker, the others' for the aggregates). PREPARE_S is the part of compute that
     overlap hides: the next batch's preparation, started once the worker's own writes are out (sync.scatter_reduce's
     WRITTEN), so hidden for at most the rest of the exchange and its waits."""
