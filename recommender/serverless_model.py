@@ -16,11 +16,11 @@ phase a worker's requests take at least the queue of every client's requests of 
 request (c * n * t, with c clients making n each), and the whole exchange at least total requests (misses included)
 * t + total bytes / the server's bandwidth. The exchange takes the longer of the critical path and that bound.
 l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the worker's CPU share,
-not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice
-had workers at once (`channel_probe.py`), linear in c between and beyond them; where a slice's workers also
-exchanged naively, Bp(1), Bg(1), Bp(W) and Bg(W) come from its phases instead (`fit_bandwidths`). An iteration
-adds the compute of the slowest worker and the polling pauses at the exchange's waits (`iteration`); a run adds
-re-invocations (`run_seconds`).
+not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice had workers at once
+(`channel_probe.py`), linear in c between and beyond them; where a slice's workers also exchanged naively, Bp(1),
+Bg(1), Bp(W) and Bg(W) come from its phases instead (`fit_bandwidths`). An iteration adds the compute of the
+slowest worker and the polling pauses at the exchange's waits (`iteration`); a run adds re-invocations
+(`run_seconds`).
 """
 
 from __future__ import annotations
