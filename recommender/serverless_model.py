@@ -152,6 +152,7 @@ class Exchange:
     misses: int = 0  # polls that found nothing (in gets): one small request each
     poll_wait_s: float = 0.0  # the time between a value's arrival and the poll that finds it, at both waits
     terms: tuple[tuple[str, float], ...] = ()  # the critical path's parts, seconds: what a run's phases are checked by
+    early_s: float = 0.0  # the part of the aggregate term an owner can spend while the slowest worker is still late
 
 
 @dataclass(frozen=True)
@@ -196,9 +197,10 @@ def polls_within(wait_s: float, poll_s: float, request_s: float = 0.0) -> int:
     return polls
 
 
-def poll_overshoot(wait_s: float, poll_s: float, request_s: float = 0.0) -> float:
-    """How long after a value arrives, WAIT_S into a wait, the waiting worker's next read of it starts, on
-    average: half the read and pause in effect then (the pauses double from POLL_S, as polls_within counts them)."""
+def poll_overshoot(wait_s: float, poll_s: float, request_s: float = 0.0, waiters: int = 1) -> float:
+    """How long after a value arrives, WAIT_S into a wait, the next read of it starts, on average, for the last of
+    WAITERS workers that poll for it on their own: WAITERS / (WAITERS + 1) of the read and pause in effect then
+    (half of it for one; the pauses double from POLL_S, as polls_within counts them)."""
     from advisor.workloads.serverless_training.sync import MAX_POLL_FACTOR
 
     if poll_s <= 0 or wait_s <= 0:  # no wait: the first read finds the value
@@ -207,7 +209,7 @@ def poll_overshoot(wait_s: float, poll_s: float, request_s: float = 0.0) -> floa
     while elapsed + request_s + pause < wait_s:
         elapsed += request_s + pause
         pause = min(2 * pause, MAX_POLL_FACTOR * poll_s)
-    return (request_s + pause) / 2
+    return (request_s + pause) * waiters / (waiters + 1)
 
 
 def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments: int | None = None,
@@ -232,8 +234,10 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
 
     per_byte = params.seconds_per_byte  # each phase's, with as many clients as move bytes in it at once
     write_own = dense / enc + requests_s(s * k, workers) + g * per_byte("put", workers)
-    aggregate = (requests_s(workers * s * k // a, a) + workers * g / a * per_byte("get", a)
-                 + workers * dense / (a * dec) + dense / (a * enc))
+    copies = requests_s(workers * s * k // a, a) + workers * g / a * per_byte("get", a)  # the owner's reads
+    aggregate = copies + workers * dense / (a * dec) + dense / (a * enc)
+    # an owner waiting for the slowest worker reads each other copy as it arrives (sync.wait_all keeps what it finds)
+    early = copies * (workers - 1) / workers
     publish = requests_s(math.ceil(s * k_agg / a), a) + g_agg / a * per_byte("put", a)
     read_all = requests_s(s * k_agg, workers) + g_agg * per_byte("get", workers) + dense / dec
     critical = write_own + aggregate + publish + read_all
@@ -247,12 +251,14 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     item = int(min(params.item_limit_bytes, math.ceil(g / s / k)))
     server_bytes_per_s = params.server_bytes_per_s or params.bytes_per_s
     serial = requests * params.server_request_s + moved / server_bytes_per_s if shared_server else 0.0
-    poll_wait = (poll_overshoot(skew_s, poll_s, owner_poll_s)
+    # the owners other than the slowest worker each poll for its segment, and the aggregates wait for the last of
+    # them to find it (at 4 owners, 3/4 of a poll interval after it arrives, not half); then the readers poll
+    poll_wait = (poll_overshoot(skew_s, poll_s, owner_poll_s, max(1, a - 1))
                  + poll_overshoot(aggregate + publish, poll_s, reader_poll_s))
     terms = (("write", write_own), ("aggregate", aggregate), ("publish", publish), ("read", read_all))
     if serial > critical:
-        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait, terms)
-    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait, terms)
+        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait, terms, early)
+    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait, terms, early)
 
 
 def expected_max_normal(n: int) -> float:
@@ -290,7 +296,7 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density, skew, poll_s)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
-    wait = skew + ex.poll_wait_s
+    wait = skew - min(skew, ex.early_s) + ex.poll_wait_s  # what the owner cannot spend reading the early copies
     compute_s -= min(prepare_s, max(0.0, ex.seconds - dict(ex.terms)["write"]) + wait)
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 

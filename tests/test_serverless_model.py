@@ -217,6 +217,35 @@ def test_union_densities_of_packed_masks_by_hand():
     assert union_densities([], 10) == {}
 
 
+def test_the_last_of_several_owners_finds_the_slowest_copy_later_than_one_owner_does():
+    from recommender.serverless_model import poll_overshoot
+
+    # pauses 5, 10, 20 ms: reads at 0, 5, 15, 35 ms; a value arriving 50 ms into the wait meets a 20 ms pause
+    assert poll_overshoot(0.05, 0.005) == pytest.approx(0.010)  # one waiter: half of it on average
+    assert poll_overshoot(0.05, 0.005, waiters=3) == pytest.approx(0.015)  # the last of three: 3/4 of it
+    params = ChannelParams(0.001, 1e9, 10_000_000)
+    one = exchange(params, 4, 4_000_000, segments=1, skew_s=0.05, poll_s=0.005, shared_server=False)
+    four = exchange(params, 4, 4_000_000, segments=4, skew_s=0.05, poll_s=0.005, shared_server=False)
+    # with four owners the aggregates wait for the last of the three that poll for the slowest worker's segment
+    assert four.poll_wait_s - poll_overshoot(0.05, 0.005, 0.001, 3) == pytest.approx(
+        one.poll_wait_s - poll_overshoot(0.05, 0.005, 0.001), abs=0.006)
+    assert four.poll_wait_s > one.poll_wait_s
+
+
+def test_an_owner_reads_the_copies_that_came_first_while_the_slowest_worker_is_late():
+    from recommender.serverless_model import expected_max_normal, iteration
+
+    # W=4, one segment: the owner's 4 reads of 20 ms each (10 MB/s, 200 KB values); 3 of them can happen while
+    # the slowest worker lags; a lag shorter than those 60 ms costs nothing beyond them, a longer one its excess
+    params = ChannelParams(0.0, 10e6, 10_000_000)
+    ex = exchange(params, 4, 200_000, segments=1, shared_server=False)
+    assert ex.early_s == pytest.approx(0.06)
+    lag = expected_max_normal(4)  # the slowest of 4 lags by this many standard deviations
+    short = iteration(0.1, 0.03 / lag, params, 4, 200_000, segments=1, poll_s=0.0, shared_server=False)
+    long = iteration(0.1, 0.09 / lag, params, 4, 200_000, segments=1, poll_s=0.0, shared_server=False)
+    assert short.wait_s == pytest.approx(0.0, abs=1e-3) and long.wait_s == pytest.approx(0.03, abs=1e-3)
+
+
 def test_a_poll_finds_a_value_half_a_pause_after_it_arrives():
     from recommender.serverless_model import poll_overshoot
 

@@ -139,9 +139,20 @@ def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int, probed: dict
     skew_s = step_estimate(every)[1] / 1000 * serverless_model.expected_max_normal(len(steps))
     means = phase_means(steps, 0)
     measured = {term: sum(means[p] for p in phases) / 1000 for term, phases in serverless_model.TERM_PHASES.items()}
-    measured["aggregate"] -= skew_s  # the owner's wait for the slowest worker: the model's wait, not its term
     params = serverless_model.ChannelParams.from_dict({k: v for k, v in probed.items() if not k.startswith("run_")})
-    return outside, serverless_model.fit_bandwidths(params, len(steps), gradient_bytes, measured, shared_server)
+    # the owner's wait for the slowest worker is the model's wait, not its term, less the part of it the owner spent
+    # reading the copies that came first (which depends on the bandwidths fitted: a few rounds settle it)
+    hidden, fitted = skew_s, {}
+    for _ in range(3):
+        fitted = serverless_model.fit_bandwidths(params, len(steps), gradient_bytes,
+                                                 dict(measured, aggregate=measured["aggregate"] - skew_s + hidden),
+                                                 shared_server)
+        if not fitted:
+            break
+        at = serverless_model.ChannelParams.from_dict(dict(probed, **fitted))
+        hidden = min(skew_s, serverless_model.exchange(at, len(steps), gradient_bytes, segments=1,
+                                                       shared_server=shared_server).early_s)
+    return outside, fitted
 
 
 def step_estimate(samples_ms: Iterable[float]) -> tuple[float, float]:
