@@ -14,7 +14,9 @@ read that misses is a request (`polls_within`).
 A channel served by one process (a node, or a test server) also serialises the requests of all workers: in each
 phase a worker's requests take at least the queue of every client's requests of that phase at the server's time per
 request (c * n * t, with c clients making n each), and the whole exchange at least total requests (misses included)
-* t + total bytes / the server's bandwidth. The exchange takes the longer of the critical path and that bound.
+* t + total bytes / the server's bandwidth. The exchange takes the longer of the critical path and that bound;
+the server keeps working through the exchange's waits (the polls that miss are made in them), so the bound holds
+for the critical path and the waits together.
 l, Bp, Bg and the server's time are calibrated by a short probe of the channel from inside the worker's CPU share,
 not assumed: Bp(1) and Bg(1) by one client, Bp(c) and Bg(c) by as many clients as the slice had workers at once
 (`channel_probe.py`), linear in c between and beyond them; where a slice's workers also exchanged naively, Bp(1),
@@ -153,6 +155,7 @@ class Exchange:
     poll_wait_s: float = 0.0  # the time between a value's arrival and the poll that finds it, at both waits
     terms: tuple[tuple[str, float], ...] = ()  # the critical path's parts, seconds: what a run's phases are checked by
     early_s: float = 0.0  # the part of the aggregate term an owner can spend while the slowest worker is still late
+    serial_s: float = 0.0  # the store's own time for every request and byte of the exchange (one process serving)
 
 
 @dataclass(frozen=True)
@@ -257,8 +260,10 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
                  + poll_overshoot(aggregate + publish, poll_s, reader_poll_s))
     terms = (("write", write_own), ("aggregate", aggregate), ("publish", publish), ("read", read_all))
     if serial > critical:
-        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait, terms, early)
-    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait, terms, early)
+        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait, terms, early,
+                        serial)
+    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait, terms, early,
+                    serial)
 
 
 def expected_max_normal(n: int) -> float:
@@ -297,6 +302,10 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
     wait = skew - min(skew, ex.early_s) + ex.poll_wait_s  # what the owner cannot spend reading the early copies
+    # a store serving every worker from one process works through the exchange's waits too (the polls that miss are
+    # made in them): its queue bounds the critical path and the waits together, not the path alone
+    critical = sum(seconds for _, seconds in ex.terms)
+    wait = max(0.0, max(critical + wait, ex.serial_s) - ex.seconds)
     compute_s -= min(prepare_s, max(0.0, ex.seconds - dict(ex.terms)["write"]) + wait)
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 

@@ -331,3 +331,27 @@ def test_a_few_slow_steps_of_a_slice_set_neither_its_compute_nor_its_spread():
     assert step_estimate(steady) == pytest.approx((40.0, 1.4826 * 3.0))
     # two steps of 16 at 4x: the mean moves by 15.6 ms and the standard deviation from 3.7 to 41 ms; these do not
     assert step_estimate(steady[:-2] + [160.0, 170.0]) == pytest.approx((40.0, 1.4826 * 3.0))
+
+
+def test_a_store_served_by_one_process_works_through_the_exchanges_waits():
+    from recommender.serverless_model import expected_max_normal, iteration
+
+    # the one server moves 100 MB/s: the exchange's 13 MB take it 130 ms, besides 3 ms for each of its 13 requests,
+    # far more than the critical path of one segment; while the slowest worker is late, the server is busy with the
+    # others' requests, so a lag shorter than the queue's slack costs nothing, a longer one what it leaves over
+    params = ChannelParams(0.002, float("inf"), 10_000_000, client_cpu_s=0.001, server_s=0.003,
+                           server_bytes_per_s=100e6)
+    ex = exchange(params, 4, 1_000_000, segments=1, parallel=8, shared_server=True)
+    critical = sum(seconds for _, seconds in ex.terms)
+    assert ex.serial_s == pytest.approx(13 * 0.003 + 0.13) and ex.seconds == ex.serial_s > critical + 0.1
+    early = ex.early_s  # the owner reads the copies that came first while the slowest worker is late
+
+    def step(lag_s):
+        return iteration(0.1, lag_s / expected_max_normal(4), params, 4, 1_000_000, segments=1, parallel=8,
+                         poll_s=0.0)
+
+    medium, long = step(0.05), step(0.3)
+    assert critical + 0.05 - early < ex.serial_s and medium.seconds == pytest.approx(0.1 + ex.serial_s)
+    assert medium.wait_s == pytest.approx(0.0)
+    assert long.seconds == pytest.approx(0.1 + critical + 0.3 - early)
+    assert long.wait_s == pytest.approx(critical + 0.3 - early - ex.serial_s)
