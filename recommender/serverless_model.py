@@ -157,6 +157,11 @@ class Exchange:
     early_s: float = 0.0  # the part of the aggregate term an owner can spend while the slowest worker is still late
     serial_s: float = 0.0  # the store's own time for every request and byte of the exchange (one process serving)
 
+    @property
+    def critical_s(self) -> float:
+        """The critical path alone: one worker's terms, without the one server's queue."""
+        return sum(seconds for _, seconds in self.terms)
+
 
 @dataclass(frozen=True)
 class Sparsity:
@@ -259,10 +264,8 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     poll_wait = (poll_overshoot(skew_s, poll_s, owner_poll_s, max(1, a - 1))
                  + poll_overshoot(aggregate + publish, poll_s, reader_poll_s))
     terms = (("write", write_own), ("aggregate", aggregate), ("publish", publish), ("read", read_all))
-    if serial > critical:
-        return Exchange(serial, requests, moved, "shared channel", puts, gets, item, misses, poll_wait, terms, early,
-                        serial)
-    return Exchange(critical, requests, moved, "critical path", puts, gets, item, misses, poll_wait, terms, early,
+    bound = "shared channel" if serial > critical else "critical path"
+    return Exchange(max(critical, serial), requests, moved, bound, puts, gets, item, misses, poll_wait, terms, early,
                     serial)
 
 
@@ -304,8 +307,7 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     wait = skew - min(skew, ex.early_s) + ex.poll_wait_s  # what the owner cannot spend reading the early copies
     # a store serving every worker from one process works through the exchange's waits too (the polls that miss are
     # made in them): its queue bounds the critical path and the waits together, not the path alone
-    critical = sum(seconds for _, seconds in ex.terms)
-    wait = max(0.0, max(critical + wait, ex.serial_s) - ex.seconds)
+    wait = max(ex.critical_s + wait, ex.serial_s) - ex.seconds
     compute_s -= min(prepare_s, max(0.0, ex.seconds - dict(ex.terms)["write"]) + wait)
     return Iteration(compute_s + ex.seconds + wait, compute_s, ex.seconds, wait, ex)
 
