@@ -80,9 +80,10 @@ def test_a_slices_kept_exchange_steps_fit_again_to_the_bandwidths_it_found():
                                        shared_server=False)
         assert outside == row["probe"]["exchange_outside_ms"][row["channel"]]
         kept = {k: v for k, v in params.items() if k.startswith("run_")}
-        # the owner's get alone is fitted to its phase less the part of the slowest worker's lag it did not spend
-        # reading the copies that came first: the run took the whole lag off, from the steps' standard deviation;
-        # the code takes less (from their median deviation, step_estimate), so the get it fits is slower
+        # the owner's get alone is fitted to its phase less the model's waits in it: the run took the slowest
+        # worker's whole lag off, from the steps' standard deviation; the code takes less of the lag (from their
+        # median deviation, step_estimate, and less what the owner spent reading the copies that came first) but
+        # also the polling overshoot at both waits, which the run left in: the get it fits is faster (1.0-1.8x)
         kept_get = kept.pop("run_get_mb_per_s")
-        assert 0.75 * kept_get <= fitted["run_get_mb_per_s"] <= kept_get * 1.07
+        assert 0.98 * kept_get <= fitted["run_get_mb_per_s"] <= kept_get * 1.9
         assert {k: fitted[k] for k in kept} == pytest.approx(kept)

@@ -300,18 +300,22 @@ def test_a_naive_exchange_timed_in_a_slice_gives_back_the_bandwidths_that_made_i
 def test_an_exchange_slices_kept_steps_fit_to_the_same_bandwidths_again():
     from advisor.workloads.serverless_training.local import fit_exchange
 
-    # the hand example above as 4 workers' timed steps: worker 0 owns the one segment; 50 ms outside every exchange
-    owner = {"write": 400.0, "owner_wait": 0.0, "aggregate": 320.0, "publish": 160.0, "read_wait": 160.0,
+    # the hand example above as 4 workers' timed steps: worker 0 owns the one segment; 50 ms outside every exchange.
+    # The owner waits 10 ms more for the others' copies than its reads take: they found the last aggregate half a
+    # poll interval late (after 480 ms of polling the pauses are 4 x 5 ms), which is the model's wait, not its term
+    owner = {"write": 400.0, "owner_wait": 10.0, "aggregate": 320.0, "publish": 160.0, "read_wait": 160.0,
              "decode": 0.0}
-    other = {"write": 400.0, "read_wait": 640.0, "decode": 0.0}
+    other = {"write": 400.0, "read_wait": 650.0, "decode": 0.0}
     steps = [{"step_ms": [50.0 + sum(p.values())] * 3, "exchange_ms": [sum(p.values())] * 3, "batch_ms": [5.0] * 3,
               "phase_ms": [p] * 3} for p in (owner, other, other, other)]
     probed = dict(ChannelParams(0.0, 75e6, 10_000_000).to_dict(), run_put_mb_per_s=1.0, run_get_mb_per_s=1.0)
-    outside, fitted = fit_exchange(steps, 8_000_000, probed)
+    outside, fitted = fit_exchange(steps, 8_000_000, probed, shared_server=False)  # no server's queue by hand
     assert outside == [[50.0] * 3] * 4
-    # the probed run_ figures (an earlier fit, as a saved slice holds them) play no part in the new one
+    # the probed run_ figures (an earlier fit, as a saved slice holds them) play no part in the new one; the server's
+    # figures are the probe's (no time of its own per request; its bandwidth, the client's), not scaled
     assert fitted == pytest.approx({"run_put_mb_per_s": 50.0, "run_get_mb_per_s": 100.0, "run_contended_clients": 4.0,
-                                    "run_contended_put_mb_per_s": 20.0, "run_contended_get_mb_per_s": 50.0})
+                                    "run_contended_put_mb_per_s": 20.0, "run_contended_get_mb_per_s": 50.0,
+                                    "run_server_ms": 0.0, "run_server_mb_per_s": 75.0})
 
 
 def test_which_channels_are_served_by_one_process(monkeypatch):
@@ -355,3 +359,34 @@ def test_a_store_served_by_one_process_works_through_the_exchanges_waits():
     assert medium.wait_s == pytest.approx(0.0)
     assert long.seconds == pytest.approx(0.1 + critical + 0.3 - early)
     assert long.wait_s == pytest.approx(critical + 0.3 - early - ex.serial_s)
+
+
+def test_a_naive_slice_is_predicted_from_its_own_fit_as_it_was_timed():
+    from advisor.workloads.serverless_training.local import NAIVE, fit_exchange
+    from recommender.serverless_model import iteration
+
+    # 4 workers, steps 50 ms outside a naive exchange; worker 0 owns the segment, and its owner_wait holds the
+    # others' late start (polling overshoot): the model's prediction for the naive options, from the slice's fit,
+    # is the slice's own step, whether the probed server's queue would bound the exchange or not
+    owner = {"write": 60.0, "owner_wait": 30.0, "aggregate": 40.0, "publish": 30.0, "read_wait": 25.0, "decode": 2.0}
+    other = {"write": 60.0, "read_wait": 127.0, "decode": 2.0}
+    exchange_ms = sum(owner.values())
+    steps = [{"step_ms": [50.0 + exchange_ms] * 4, "exchange_ms": [exchange_ms] * 4, "batch_ms": [5.0] * 4,
+              "phase_ms": [p] * 4} for p in (owner, other, other, other)]
+    for server_ms, server_bytes_per_s, bound in ((0.2, 2e9, "critical path"), (2.0, 200e6, "shared channel")):
+        probed = ChannelParams(0.002, 75e6, 10_000_000, 0.0005, server_ms / 1000, server_bytes_per_s,
+                               {"none": (2e9, 1e9)}).to_dict()
+        outside, fitted = fit_exchange(steps, 4_000_000, probed, shared_server=True)
+        # the probe's server figures stay where its queue fits in the exchange the slice timed
+        assert (fitted["run_server_ms"] < server_ms) == (bound == "shared channel")
+        params = ChannelParams.from_dict(dict(probed, **fitted))
+        # the queue at the probe's server figures, with the slice's bandwidths: longer than the exchange, or not
+        as_probed = ChannelParams.from_dict(dict(probed, **dict(fitted, run_server_ms=server_ms,
+                                                                run_server_mb_per_s=server_bytes_per_s / 1e6)))
+        queue_s = exchange(as_probed, 4, 4_000_000, segments=1, poll_s=NAIVE.poll_s).serial_s
+        assert (queue_s > exchange_ms / 1000) == (bound == "shared channel")
+        step = iteration(0.05, 0.0, params, 4, 4_000_000, segments=1, poll_s=NAIVE.poll_s)
+        assert step.seconds == pytest.approx((50.0 + exchange_ms) / 1000, rel=0.01)
+        if bound == "shared channel":  # scaled down to the exchange the slice timed, no further
+            assert step.exchange.serial_s == pytest.approx(exchange_ms / 1000, rel=0.01)
+

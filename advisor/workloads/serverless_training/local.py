@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Iterable
 
 from advisor import catalog
@@ -131,7 +131,9 @@ def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int, probed: dict
     """From STEPS, an exchange slice's (one entry per worker): each worker's time outside the exchange per step,
     ms, and the bandwidths the exchange's phases give, fitted to the model with the PROBED parameters' requests
     and encoding speeds (the `run_` keys of serverless_model.fit_bandwidths; SHARED_SERVER: the channel is served
-    by one process)."""
+    by one process), so that the model's naive step is the slice's own: its waits are taken out of the terms, and
+    the one server's time per request and byte (`run_server_` keys) scaled down where its queue, as probed, would
+    take longer than the exchange did."""
     from recommender import serverless_model
 
     outside = [[s - e for s, e in zip(w["step_ms"], w["exchange_ms"])] for w in steps]
@@ -140,18 +142,27 @@ def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int, probed: dict
     means = phase_means(steps, 0)
     measured = {term: sum(means[p] for p in phases) / 1000 for term, phases in serverless_model.TERM_PHASES.items()}
     params = serverless_model.ChannelParams.from_dict({k: v for k, v in probed.items() if not k.startswith("run_")})
-    # the owner's wait for the slowest worker is the model's wait, not its term, less the part of it the owner spent
-    # reading the copies that came first (which depends on the bandwidths fitted: a few rounds settle it)
-    hidden, fitted = skew_s, {}
-    for _ in range(3):
-        fitted = serverless_model.fit_bandwidths(params, len(steps), gradient_bytes,
-                                                 dict(measured, aggregate=measured["aggregate"] - skew_s + hidden),
-                                                 shared_server)
-        if not fitted:
+    # The owner's wait for the others' copies is the model's wait, not its term: the slowest worker's lag, less the
+    # part of it the owner spent reading the copies that came first, and the polling overshoot at both waits (the
+    # owner's own for the last copy, and the others' for the last step's aggregate, which made them start this step
+    # late). The one server's time per request and per byte, as probed, can make its queue longer than the whole
+    # exchange the slice timed (a probe's requests are made apart and rested, a run's at once): it is scaled down
+    # until it fits. Both depend on the bandwidths fitted: a few rounds settle them
+    server_s, server_bytes_per_s = params.server_request_s, params.server_bytes_per_s or params.bytes_per_s
+    waited, scale, fitted = 0.0, 1.0, {}
+    for _ in range(4):
+        at = replace(params, server_s=server_s * scale, server_bytes_per_s=server_bytes_per_s / scale)
+        bandwidths = serverless_model.fit_bandwidths(
+            at, len(steps), gradient_bytes, dict(measured, aggregate=measured["aggregate"] - waited), shared_server)
+        if not bandwidths:
             break
-        at = serverless_model.ChannelParams.from_dict(dict(probed, **fitted))
-        hidden = min(skew_s, serverless_model.exchange(at, len(steps), gradient_bytes, segments=1,
-                                                       shared_server=shared_server).early_s)
+        fitted = dict(bandwidths, run_server_ms=at.server_s * 1000, run_server_mb_per_s=at.server_bytes_per_s / 1e6)
+        naive = serverless_model.exchange(serverless_model.ChannelParams.from_dict(dict(probed, **fitted)), len(steps),
+                                          gradient_bytes, segments=1, shared_server=shared_server, skew_s=skew_s,
+                                          poll_s=NAIVE.poll_s)
+        waited = skew_s - min(skew_s, naive.early_s) + naive.poll_wait_s
+        if naive.serial_s > 0:
+            scale = min(1.0, scale * sum(measured.values()) / naive.serial_s)
     return outside, fitted
 
 
