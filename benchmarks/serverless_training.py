@@ -318,9 +318,12 @@ def report(runs: dict, names: list[str], modes: list[str], workers: int, memory_
     errors = [abs(median(lambda r: r["predicted"].seconds, rows) - median(lambda r: r["measured"], rows))
               / median(lambda r: r["measured"], rows) for rows in runs.values()]
     per_run = [abs(run_error(rows)) for rows in runs.values()]
+    single = [abs(r["predicted"].seconds - r["measured"]) / r["measured"] for rows in runs.values() for r in rows]
     print(f"model error: of the medians, max |error| {max(errors):.0%}, {sum(e <= 0.15 for e in errors)} of "
           f"{len(errors)} rows within 15%; per run (median of each row's runs, each against its own slice's "
-          f"prediction), max {max(per_run):.0%}, {sum(e <= 0.15 for e in per_run)} of {len(per_run)} rows within 15%")
+          f"prediction), max {max(per_run):.0%}, {sum(e <= 0.15 for e in per_run)} of {len(per_run)} rows within 15%; "
+          f"single runs: {sum(e <= 0.15 for e in single)} of {len(single)} within 15%, median |error| "
+          f"{statistics.median(single):.0%}")
     factors = []
     for name in names:
         naive = runs[(name, "naive")]
