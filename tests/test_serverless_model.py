@@ -389,4 +389,3 @@ def test_a_naive_slice_is_predicted_from_its_own_fit_as_it_was_timed():
         assert step.seconds == pytest.approx((50.0 + exchange_ms) / 1000, rel=0.01)
         if bound == "shared channel":  # scaled down to the exchange the slice timed, no further
             assert step.exchange.serial_s == pytest.approx(exchange_ms / 1000, rel=0.01)
-
