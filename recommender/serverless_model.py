@@ -68,6 +68,11 @@ class ChannelParams:
     def server_request_s(self) -> float:
         return self.server_s if self.server_s is not None else max(0.0, self.request_s - self.client_cpu_s)
 
+    @property
+    def server_bandwidth(self) -> float:
+        """The store's own bytes per second: as probed, else one client's bandwidth."""
+        return self.server_bytes_per_s or self.bytes_per_s
+
     def to_dict(self) -> dict[str, float]:
         data = {"request_ms": self.request_s * 1000, "mb_per_s": self.bytes_per_s / 1e6,
                 "item_limit_kb": self.item_limit_bytes / 1024, "client_cpu_ms": self.client_cpu_s * 1000}
@@ -161,6 +166,11 @@ class Exchange:
     def critical_s(self) -> float:
         """The critical path alone: one worker's terms, without the one server's queue."""
         return sum(seconds for _, seconds in self.terms)
+
+    def waits_s(self, skew_s: float) -> float:
+        """The waits beyond the terms: the slowest worker's lag SKEW_S less what an owner spends meanwhile reading
+        the copies that came first, and the polling overshoot at both waits."""
+        return skew_s - min(skew_s, self.early_s) + self.poll_wait_s
 
 
 @dataclass(frozen=True)
@@ -257,8 +267,7 @@ def exchange(params: ChannelParams, workers: int, gradient_bytes: int, segments:
     requests = puts + gets
     moved = int(2 * workers * g + g_agg + workers * g_agg)
     item = int(min(params.item_limit_bytes, math.ceil(g / s / k)))
-    server_bytes_per_s = params.server_bytes_per_s or params.bytes_per_s
-    serial = requests * params.server_request_s + moved / server_bytes_per_s if shared_server else 0.0
+    serial = requests * params.server_request_s + moved / params.server_bandwidth if shared_server else 0.0
     # the owners other than the slowest worker each poll for its segment, and the aggregates wait for the last of
     # them to find it (at 4 owners, 3/4 of a poll interval after it arrives, not half); then the readers poll
     poll_wait = (poll_overshoot(skew_s, poll_s, owner_poll_s, max(1, a - 1))
@@ -304,7 +313,7 @@ def iteration(compute_s: float, compute_sd_s: float, params: ChannelParams, work
     ex = exchange(params, workers, gradient_bytes, segments, parallel, compress, shared_server, density, skew, poll_s)
     if workers <= 1:
         return Iteration(compute_s, compute_s, 0.0, 0.0, ex)
-    wait = skew - min(skew, ex.early_s) + ex.poll_wait_s  # what the owner cannot spend reading the early copies
+    wait = ex.waits_s(skew)
     # a store serving every worker from one process works through the exchange's waits too (the polls that miss are
     # made in them): its queue bounds the critical path and the waits together, not the path alone
     wait = max(ex.critical_s + wait, ex.serial_s) - ex.seconds

@@ -148,7 +148,7 @@ def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int, probed: dict
     # late). The one server's time per request and per byte, as probed, can make its queue longer than the whole
     # exchange the slice timed (a probe's requests are made apart and rested, a run's at once): it is scaled down
     # until it fits. Both depend on the bandwidths fitted: a few rounds settle them
-    server_s, server_bytes_per_s = params.server_request_s, params.server_bytes_per_s or params.bytes_per_s
+    server_s, server_bytes_per_s = params.server_request_s, params.server_bandwidth
     waited, scale, fitted = 0.0, 1.0, {}
     for _ in range(4):
         at = replace(params, server_s=server_s * scale, server_bytes_per_s=server_bytes_per_s / scale)
@@ -160,7 +160,7 @@ def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int, probed: dict
         naive = serverless_model.exchange(serverless_model.ChannelParams.from_dict(dict(probed, **fitted)), len(steps),
                                           gradient_bytes, segments=1, shared_server=shared_server, skew_s=skew_s,
                                           poll_s=NAIVE.poll_s)
-        waited = skew_s - min(skew_s, naive.early_s) + naive.poll_wait_s
+        waited = naive.waits_s(skew_s)
         if naive.serial_s > 0:
             scale = min(1.0, scale * sum(measured.values()) / naive.serial_s)
     return outside, fitted
