@@ -21,7 +21,7 @@ import socket
 import threading
 from typing import Any
 
-from advisor import settings
+from advisor.core import settings
 
 log = logging.getLogger("advisor.scheduler")
 JOBSTORE_TABLE = "apscheduler_jobs"
@@ -46,7 +46,7 @@ def run_schedule(schedule_id: str) -> None:
 
 class SchedulerProcess:
     def __init__(self, ttl_s: float | None = None, sync_s: float | None = None) -> None:
-        from advisor.schedules import Schedules
+        from advisor.store.schedules import Schedules
         from advisor.service.common import store
 
         self.me = runner_id()

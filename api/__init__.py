@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from advisor import settings
-from advisor.errors import AdvisorError, BadInput, Unauthorized
+from advisor.core import settings
+from advisor.core.errors import AdvisorError, BadInput, Unauthorized
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -60,7 +60,7 @@ def import_profiles() -> Any:
     {"csv": "..."}; ?format=, ?workload= and ?architecture= as for `advisor profiles import`."""
     from flask import request
 
-    from advisor.errors import BadInput
+    from advisor.core.errors import BadInput
 
     if request.mimetype == "application/json" and "csv" in (request.get_json(silent=True) or {}):
         data = json_body()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.domain import PLATFORMS
-from advisor.errors import BadInput
+from advisor.core.domain import PLATFORMS
+from advisor.core.errors import BadInput
 
 PLATFORM_LIST = {"oneOf": [{"type": "string", "description": "comma-separated"},
                            {"type": "array", "items": {"type": "string", "enum": list(PLATFORMS)}}]}

@@ -8,8 +8,8 @@ import socket
 import sys
 from typing import Any
 
-from advisor import settings
-from advisor.errors import BadInput
+from advisor.core import settings
+from advisor.core.errors import BadInput
 
 REFERENCE_WORKLOAD = "ncf-recommender"
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advisor.stats import percentile  # noqa: E402
+from advisor.core.stats import percentile  # noqa: E402
 
 
 def load(url: str, method: str, path: str, bodies: list[dict] | None, concurrency: int, seconds: float) -> dict:
@@ -95,7 +95,7 @@ def main() -> None:
     if args.url:
         rows = run(args.url, args.workload, args.seconds)
     else:
-        from advisor import settings
+        from advisor.core import settings
         from tests.servers import running_server
 
         with running_server(settings.get("DATA_DIR"), workers=args.workers) as url:

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from advisor.domain import Config
+from advisor.core.domain import Config
 
 Cost = Callable[[Config, float], float]
 

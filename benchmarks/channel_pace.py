@@ -1,6 +1,6 @@
 """How fast a worker under a Lambda's CPU share moves large values through each channel: puts and gets apart,
 back to back against each after a rest of one CPU-quota period, by one client and by four at once. The channel
-probe (recommender/channel_probe.py) times large requests after a rest and with the workers at once; this is the
+probe (profilers/channel_probe.py) times large requests after a rest and with the workers at once; this is the
 side-by-side measurement behind that choice. Local emulation of the share on this machine, loopback servers.
 
     python benchmarks/channel_pace.py [--clients 4] [--rounds 6] [--mb 4]
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recommender.channel_probe import QUOTA_REST_S  # noqa: E402  (the probe's rest, measured here against none)
+from profilers.channel_probe import QUOTA_REST_S  # noqa: E402  (the probe's rest, measured here against none)
 
 
 def client(spec: dict, start_at: float, rounds: int, nbytes: int, tag: str) -> dict[str, list[float]]:
@@ -50,8 +50,8 @@ def main() -> None:
     parser.add_argument("--memory-mb", type=int, default=619, help="the Lambda size whose CPU share is emulated")
     args = parser.parse_args()
 
-    from advisor.backends.local import CpuLimiter, _remove_group
-    from advisor.workloads.serverless_training.local import lambda_share
+    from advisor.backends.local import CpuLimiter, remove_group
+    from profilers.serverless_slices import lambda_share
     from benchmarks.serverless_training import channel_spec, reset_channels, start_servers
 
     share, nbytes = lambda_share(args.memory_mb), int(args.mb * 1e6)
@@ -75,7 +75,7 @@ def main() -> None:
                 groups = [limiter.apply(proc.pid, share) for proc in procs]
                 results = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
                 for group in groups:
-                    _remove_group(group)
+                    remove_group(group)
 
                 def rate(key: str) -> str:
                     return f"{args.mb / statistics.median(t for r in results for t in r[key]):.0f}"

@@ -25,8 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advisor import prices, service  # noqa: E402
-from advisor.domain import SLA  # noqa: E402
+from advisor.core import prices  # noqa: E402
+from advisor import service
+from advisor.core.domain import SLA  # noqa: E402
 from benchmarks import baselines  # noqa: E402
 from profilers.importers import load_file, profiles_from_rows  # noqa: E402
 from recommender.adaptive import cost_function, hourly_overrides, recommend_from_profiles  # noqa: E402

@@ -49,10 +49,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advisor import costs, prices  # noqa: E402
+from advisor.core import costs, prices  # noqa: E402
 from advisor.workloads import WorkloadSpec  # noqa: E402
-from advisor.workloads.serverless_training.local import (  # noqa: E402
-    NAIVE, fit_exchange, lambda_share, phase_means, run_local, step_estimate, training_slice)
+from profilers.serverless_slices import NAIVE, lambda_share, run_local, training_slice  # noqa: E402
+from recommender.serverless_fit import fit_exchange, phase_means, step_estimate  # noqa: E402
 from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED, SyncOptions  # noqa: E402
 from advisor.workloads.serverless_training.worker import gradient_bytes  # noqa: E402
 from recommender import serverless_model  # noqa: E402

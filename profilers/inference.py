@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from advisor.backends.base import Invocation, Target
-from advisor.load import closed_loop
-from advisor.domain import Config, Measurement, Profile
-from advisor.errors import Infeasible
+from advisor.backends.load import closed_loop
+from advisor.core.domain import Config, Measurement, Profile
+from advisor.core.errors import Infeasible
 from advisor.workloads import WorkloadSpec
-from advisor.stats import latency_summary, percentile
+from advisor.core.stats import latency_summary, percentile
 
 Progress = Callable[[float, str], None]
 
@@ -37,7 +37,7 @@ class InferencePlan:
 
 
 def _payloads(spec: WorkloadSpec, n: int, seed: int) -> list[dict[str, Any]]:
-    from advisor.workloads.recommender import request_for  # numpy only, no TensorFlow
+    from advisor.workloads.ncf import request_for  # numpy only, no TensorFlow
 
     return [request_for(spec, spec.candidates_per_request, seed=seed + k) for k in range(n)]
 

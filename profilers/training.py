@@ -13,8 +13,8 @@ import statistics
 import tempfile
 from typing import Any
 
-from advisor import catalog
-from advisor.domain import Config, Measurement, Profile
+from advisor.core import catalog
+from advisor.core.domain import Config, Measurement, Profile
 
 WARMUP_STEPS = 2  # the first steps trace the model: they are the cost of a restart, not of a step
 SLICE_WORKERS = 4  # the most workers a Lambda training slice runs at once, to time its channels in a run's pace
@@ -63,7 +63,8 @@ def slice_workers(config: Config) -> int:
 def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str, dict[str, Any]] | None = None,
                   progress: Any = lambda f, m: None) -> Profile:
     """Run one slice of SPEC on CONFIG's CPU share (plus channel probes for Lambda training) and summarise it."""
-    from advisor.workloads.serverless_training.local import step_estimate, training_slice
+    from profilers.serverless_slices import training_slice
+    from recommender.serverless_fit import step_estimate
     from advisor.workloads.serverless_training.worker import gradient_bytes
 
     progress(0.0, f"training slice on {config.key}")
@@ -92,23 +93,3 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
     summary["slice_workers"] = float(at_once)
     progress(1.0, f"{config.key}: {summary['step_ms']:.0f} ms a step")
     return Profile(spec.id, config, result["method"], summary, tuple(Measurement(ms) for ms in timed))
-
-
-def channels_in(summary: dict[str, float]) -> dict[str, dict[str, float]]:
-    """The channel parameters a slice's summary holds, by channel."""
-    out: dict[str, dict[str, float]] = {}
-    for key, value in summary.items():
-        if key.startswith("channel."):
-            _, name, param = key.split(".", 2)
-            out.setdefault(name, {})[param] = value
-    return out
-
-
-def sparsity_in(summary: dict[str, float]) -> Any:
-    """The gradient's density in a slice's summary, one worker's and the union of several workers' (a
-    recommender.serverless_model.Sparsity); slices profiled before unions were measured give the first only."""
-    from recommender.serverless_model import Sparsity
-
-    unions = tuple(sorted((int(key.rsplit("_", 1)[1]), value) for key, value in summary.items()
-                          if key.startswith("nonzero_union_")))
-    return Sparsity(summary.get("nonzero", 1.0), unions)

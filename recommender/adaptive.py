@@ -10,9 +10,9 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from advisor import costs
-from advisor.domain import SLA, Config, Profile
-from advisor.prices import PriceTable
+from advisor.core import costs
+from advisor.core.domain import SLA, Config, Profile
+from advisor.core.prices import PriceTable
 from recommender.explore import Exploration, choose, explore
 from recommender.search import metric_for
 from recommender.transfer import Belief, HistoryModel, metric_value
@@ -88,7 +88,7 @@ def recommend_from_profiles(candidates: list[Config], history: list[Profile], tr
 def evaluations(result: AdaptiveResult, sla: SLA, rps: float, hours_per_month: float, confidence: float,
                 history_size: int) -> list:
     """Every candidate as a search.Evaluated (prediction, cost, reason), for the answer's shape."""
-    from advisor.domain import Prediction
+    from advisor.core.domain import Prediction
     from recommender.search import Evaluated
 
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.domain import Profile
+from advisor.core.domain import Profile
 
 MIN_MEASUREMENTS = 10  # fewer fresh invocations than this cannot tell drift from noise
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from advisor.domain import Config
+from advisor.core.domain import Config
 from recommender.transfer import Belief
 
 CostFn = Callable[[Config, float], float]  # (config, metric in ms) -> USD in the unit being minimised

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from advisor import catalog
-from advisor.domain import Config, Prediction, Profile, SLA
+from advisor.core import catalog
+from advisor.core.domain import Config, Prediction, Profile, SLA
 
 SATURATION_CANDIDATES = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 PRIOR_LOG_SIGMA = 0.10  # relative spread assumed before residuals say otherwise

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from advisor import catalog, costs
-from advisor.domain import Config, Prediction, SLA
-from advisor.prices import PriceTable
+from advisor.core import catalog, costs
+from advisor.core.domain import Config, Prediction, SLA
+from advisor.core.prices import PriceTable
 from recommender.model import PerformanceModel, Unpredictable
 
 FITTED_PERCENTILES = (50, 90, 95, 99)

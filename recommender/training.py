@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from advisor import catalog, costs
-from advisor.domain import CHANNELS, SLA, Config, Prediction, Profile
-from advisor.prices import PriceTable
+from advisor.core import catalog, costs
+from advisor.core.domain import CHANNELS, SLA, Config, Prediction, Profile
+from advisor.core.prices import PriceTable
 from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED
 from recommender import serverless_model
 from recommender.search import Evaluated, SearchResult
@@ -72,7 +72,7 @@ def on_instances(profile: Profile, job: TrainingJob, sla: SLA, prices: PriceTabl
 def on_lambda(profile: Profile, workers: int, channel: str | None, job: TrainingJob, sla: SLA,
               prices: PriceTable) -> Evaluated:
     """WORKERS Lambda workers of the slice's memory exchanging through CHANNEL (none for one worker)."""
-    from profilers.training import channels_in, sparsity_in
+    from recommender.serverless_fit import channels_in, sparsity_in
 
     s = profile.summary
     config = Config("lambda-training", profile.config.memory_mb, None, workers, profile.config.architecture, channel)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.domain import Config, Profile
+from advisor.core.domain import Config, Profile
 
 SHAPE_TOLERANCE = 0.15  # log-space spread of shape mismatch at which a neighbour's weight falls to e^-1/2
 NOISE_FLOOR = 0.03  # measurement noise between repeated runs, in log space

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from advisor import service
-from advisor.domain import Config, Measurement, Profile
+from advisor.core.domain import Config, Measurement, Profile
 
 
 @pytest.fixture()
@@ -31,7 +31,7 @@ def lambda_profile(workload: str, memory_mb: int, serial_ms: float = 4.0, cpu_ms
     rng = random.Random(seed * 100_000 + memory_mb)
     share = min(memory_mb / 1769, 6.0)
     durations = [(serial_ms + cpu_ms / share) * math.exp(rng.gauss(0, 0.05)) for _ in range(samples)]
-    from advisor.stats import latency_summary
+    from advisor.core.stats import latency_summary
 
     summary = latency_summary(durations)
     summary.update({"cold_start_ms": 3000.0 / min(share, 2), "max_memory_used_mb": peak_mb, "errors": 0.0})

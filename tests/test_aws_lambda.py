@@ -10,11 +10,11 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from advisor import aws as aws_api
-from advisor.errors import PermissionDenied
-from advisor.backends.aws_lambda import TRIAL_TAG, LambdaTrials, classify_failure
-from advisor.domain import Config
-from advisor.errors import TrialFailed
+from advisor.core import aws as aws_api
+from advisor.core.errors import PermissionDenied
+from advisor.backends.aws.lambda_trials import TRIAL_TAG, LambdaTrials, classify_failure
+from advisor.core.domain import Config
+from advisor.core.errors import TrialFailed
 from tests.aws import aws, aws_server  # noqa: F401  (fixtures: the moto server, reset per test)
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from botocore.stub import ANY, Stubber
 
-from advisor import aws as aws_api
-from advisor.backends.aws_sagemaker import SageMakerTrials
-from advisor.domain import Config
+from advisor.core import aws as aws_api
+from advisor.backends.aws.sagemaker_trials import SageMakerTrials
+from advisor.core.domain import Config
 from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 

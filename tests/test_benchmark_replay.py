@@ -68,7 +68,7 @@ def test_a_slices_kept_exchange_steps_fit_again_to_the_bandwidths_it_found():
     # from 4b6a549 on, a slice keeps its naive exchange's timed steps, and --replay fits the bandwidths anew from them
     import pytest
 
-    from advisor.workloads.serverless_training.local import fit_exchange
+    from recommender.serverless_fit import fit_exchange
     from advisor.workloads.serverless_training.worker import gradient_bytes
     from benchmarks.serverless_training import LARGE
 

@@ -6,7 +6,7 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 
-from advisor import aws as aws_api
+from advisor.core import aws as aws_api
 from advisor.workloads.serverless_training.channels.dynamodb import DynamoDBChannel
 from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
 from advisor.workloads.serverless_training.channels.s3 import S3Channel

@@ -2,7 +2,7 @@
 
 import pytest
 
-from advisor import costs
+from advisor.core import costs
 
 
 def test_lambda_request_rounds_up_to_the_millisecond():

@@ -7,10 +7,10 @@ import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
-from advisor import aws as aws_api
+from advisor.core import aws as aws_api
 from advisor import deploy, service
 from advisor.cli import main
-from advisor.errors import BadInput, Conflict
+from advisor.core.errors import BadInput, Conflict
 from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from botocore.stub import ANY, Stubber
 
-from advisor import aws as aws_api
+from advisor.core import aws as aws_api
 from advisor import deploy, service
 from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from advisor.cli import main
-from advisor.settings import SETTINGS
+from advisor.core.settings import SETTINGS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

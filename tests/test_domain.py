@@ -1,7 +1,7 @@
 import pytest
 
-from advisor.domain import SLA, Config
-from advisor.errors import BadInput
+from advisor.core.domain import SLA, Config
+from advisor.core.errors import BadInput
 
 
 @pytest.mark.parametrize("text, kind, limit_ms, pct", [

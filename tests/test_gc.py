@@ -6,10 +6,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from advisor import aws as aws_api
-from advisor import gc
+from advisor.core import aws as aws_api
+from advisor.backends.aws import gc
 from advisor.cli import main
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 

@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from advisor import service
 from advisor.cli import main
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 from profilers.importers import profiles_from_rows, read_csv
 
 GOOD = """platform,workload,memory_mb,duration_ms,cold,init_duration_ms,failed,extra_column

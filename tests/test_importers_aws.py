@@ -5,8 +5,8 @@ import json
 import pytest
 
 from advisor import service
-from advisor.domain import SLA, Config
-from advisor.errors import BadInput
+from advisor.core.domain import SLA, Config
+from advisor.core.errors import BadInput
 from profilers.importers import detect, parse, profiles_from_rows
 from recommender.model import PerformanceModel
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from advisor.backends.local import LocalBackend, available_cores
-from advisor.domain import Config
+from advisor.core.domain import Config
 from advisor.workloads import builtin
 
 
@@ -55,12 +55,12 @@ def test_a_real_lambda_trial_and_an_out_of_memory_one(data_dir):
 @needs_tf
 @pytest.mark.tf
 def test_the_handler_as_lambda_and_as_sagemaker_app(data_dir, monkeypatch):
-    from advisor.workloads import handler, recommender
+    from advisor.workloads import handler, ncf
 
     path = LocalBackend(str(data_dir)).model_path(builtin("ncf-recommender-tiny"))
     monkeypatch.setenv(handler.MODEL_PATH_ENV, str(path))
     monkeypatch.setattr(handler, "_MODEL", None)
-    request = recommender.request_for(builtin("ncf-recommender-tiny"), 5)
+    request = ncf.request_for(builtin("ncf-recommender-tiny"), 5)
     direct = handler.handler(request, None)
     assert len(direct["scores"]) == 5 and all(0 <= s <= 1 for s in direct["scores"])
     proxied = handler.handler({"body": json.dumps(request)}, None)
@@ -99,8 +99,8 @@ def test_profile_job_over_the_api_runs_real_trials(data_dir):
 @needs_tf
 @pytest.mark.tf
 def test_the_training_step_entry_point_reports_step_times():
-    from advisor.workloads import recommender
+    from advisor.workloads import ncf
 
-    report = recommender.train_steps(builtin("ncf-recommender-tiny"), steps=3, threads=1)
+    report = ncf.train_steps(builtin("ncf-recommender-tiny"), steps=3, threads=1)
     assert len(report["step_ms"]) == 3 and all(t > 0 for t in report["step_ms"])
     assert report["first_step_ms"] > 0 and report["batch_size"] == builtin("ncf-recommender-tiny").batch_size

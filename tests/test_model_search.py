@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from advisor import catalog, prices
-from advisor.domain import SLA, Config
+from advisor.core import catalog, prices
+from advisor.core.domain import SLA, Config
 from recommender.model import PerformanceModel, Unpredictable, capacity_at, fit_curve
 from recommender.search import search
 from tests.conftest import instance_profile, lambda_profile

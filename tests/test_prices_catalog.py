@@ -1,8 +1,8 @@
 import pytest
 
-from advisor import catalog, prices
-from advisor.domain import Config
-from advisor.errors import BadInput, NotFound
+from advisor.core import catalog, prices
+from advisor.core.domain import Config
+from advisor.core.errors import BadInput, NotFound
 
 
 def test_every_table_is_dated_and_every_price_names_a_source():

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from advisor.domain import Config
+from advisor.core.domain import Config
 
 NEEDED = ("AWS_ACCESS_KEY_ID", "ADVISOR_AWS_ROLE_ARN", "ADVISOR_AWS_LAMBDA_CODE")
 ready = os.environ.get("ADVISOR_TEST_REAL_AWS") == "1" and all(os.environ.get(n) for n in NEEDED)
@@ -14,10 +14,10 @@ ready = os.environ.get("ADVISOR_TEST_REAL_AWS") == "1" and all(os.environ.get(n)
 @pytest.mark.skipif(not ready, reason="real AWS is not configured: set ADVISOR_TEST_REAL_AWS=1, AWS credentials, "
                                       "ADVISOR_AWS_ROLE_ARN and ADVISOR_AWS_LAMBDA_CODE (the trial costs cents)")
 def test_a_real_lambda_trial_measures_and_cleans_up():
-    from advisor.aws import client
-    from advisor.backends.aws_lambda import LambdaTrials
+    from advisor.core.aws import client
+    from advisor.backends.aws.lambda_trials import LambdaTrials
     from advisor.workloads import builtin
-    from advisor.workloads.recommender import request_for
+    from advisor.workloads.ncf import request_for
 
     code = os.environ["ADVISOR_AWS_LAMBDA_CODE"]
     package = ({"S3Bucket": code[5:].split("/", 1)[0], "S3Key": code[5:].split("/", 1)[1]}

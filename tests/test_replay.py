@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from advisor import service
 from advisor.backends.replay import BudgetExhausted, ReplayBackend
 from advisor.cli import main
-from advisor.errors import BadInput, NoFeasibleConfig, NotFound
+from advisor.core.errors import BadInput, NoFeasibleConfig, NotFound
 from profilers.importers import profiles_from_rows, read_csv
 
 SIZES = [1024, 1536, 2048, 2560, 3072, 4096]
@@ -106,8 +106,8 @@ def test_cli_recommend_with_measurements(tmp_path, data_dir):
 
 def test_adaptive_live_profiling_uses_the_same_exploration():
     """With no history, beliefs come from the parametric model; the loop stops within the budget."""
-    from advisor import catalog, prices
-    from advisor.domain import SLA, Config
+    from advisor.core import catalog, prices
+    from advisor.core.domain import SLA, Config
     from recommender.adaptive import adaptive_trials, cost_function
     from tests.conftest import lambda_profile
 

@@ -7,7 +7,7 @@ import datetime as dt
 import random
 import time
 
-from advisor import aws as aws_api
+from advisor.core import aws as aws_api
 from advisor import service
 from advisor.service import scheduling
 from tests.aws import aws, aws_server  # noqa: F401  (fixtures)

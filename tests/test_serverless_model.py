@@ -67,7 +67,7 @@ def test_a_real_channel_is_calibrated_and_the_parameters_survive_storage(memcach
     from pymemcache.client.base import PooledClient
 
     from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
-    from recommender.channel_probe import calibrate
+    from profilers.channel_probe import calibrate
 
     channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=4))
     params = calibrate(channel, small=5, large_bytes=1_500_000, repeats=1, density=0.05)
@@ -85,7 +85,7 @@ def test_a_slow_spell_during_one_timing_of_small_requests_is_outvoted(memcached_
     from pymemcache.client.base import PooledClient
 
     from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
-    from recommender.channel_probe import calibrate
+    from profilers.channel_probe import calibrate
 
     class SlowAtFirst(MemcachedChannel):
         """Small requests take 20 ms longer until the first large value is put: a spell at the probe's start."""
@@ -130,7 +130,7 @@ def test_probes_at_once_meet_through_the_channel_and_share_their_times(memcached
     from pymemcache.client.base import PooledClient
 
     from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
-    from recommender.channel_probe import calibrate, contended_times
+    from profilers.channel_probe import calibrate, contended_times
 
     def probe(worker: int):
         channel = MemcachedChannel(PooledClient(memcached_server, timeout=5, max_pool_size=2))
@@ -298,7 +298,7 @@ def test_a_naive_exchange_timed_in_a_slice_gives_back_the_bandwidths_that_made_i
 
 
 def test_an_exchange_slices_kept_steps_fit_to_the_same_bandwidths_again():
-    from advisor.workloads.serverless_training.local import fit_exchange
+    from recommender.serverless_fit import fit_exchange
 
     # the hand example above as 4 workers' timed steps: worker 0 owns the one segment; 50 ms outside every exchange.
     # The owner waits 10 ms more for the others' copies than its reads take: they found the last aggregate half a
@@ -319,7 +319,7 @@ def test_an_exchange_slices_kept_steps_fit_to_the_same_bandwidths_again():
 
 
 def test_which_channels_are_served_by_one_process(monkeypatch):
-    from advisor.workloads.serverless_training.local import served_by_one_process
+    from profilers.serverless_slices import served_by_one_process
 
     monkeypatch.delenv("ADVISOR_AWS_ENDPOINT_URL", raising=False)
     assert served_by_one_process({"kind": "memcached", "host": "127.0.0.1", "port": 11211})  # a cache node
@@ -329,7 +329,7 @@ def test_which_channels_are_served_by_one_process(monkeypatch):
 
 
 def test_a_few_slow_steps_of_a_slice_set_neither_its_compute_nor_its_spread():
-    from advisor.workloads.serverless_training.local import step_estimate
+    from recommender.serverless_fit import step_estimate
 
     steady = [40.0, 44.0, 36.0, 42.0, 38.0, 40.0, 46.0, 34.0] * 2  # ms: deviations 0-6 ms, their median 3 ms
     assert step_estimate(steady) == pytest.approx((40.0, 1.4826 * 3.0))
@@ -362,7 +362,8 @@ def test_a_store_served_by_one_process_works_through_the_exchanges_waits():
 
 
 def test_a_naive_slice_is_predicted_from_its_own_fit_as_it_was_timed():
-    from advisor.workloads.serverless_training.local import NAIVE, fit_exchange
+    from profilers.serverless_slices import NAIVE
+    from recommender.serverless_fit import fit_exchange
     from recommender.serverless_model import iteration
 
     # 4 workers, steps 50 ms outside a naive exchange; worker 0 owns the segment, and its owner_wait holds the

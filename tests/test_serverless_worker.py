@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from advisor import aws as aws_api
+from advisor.core import aws as aws_api
 from advisor.workloads import builtin
 from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 from tests.memcached import memcached_server  # noqa: F401  (fixture)
@@ -116,7 +116,7 @@ def test_the_lambda_handler_checkpoints_reinvokes_itself_and_resumes(aws, memcac
 @pytest.mark.tf
 @pytest.mark.skipif(tf_missing, reason="TensorFlow is not installed (pip install -e '.[tf]')")
 def test_local_worker_processes_train_to_identical_weights(memcached_server, tmp_path):  # noqa: F811
-    from advisor.workloads.serverless_training.local import run_local
+    from profilers.serverless_slices import run_local
     from advisor.workloads.serverless_training.worker import FileCheckpoints
 
     results = run_local("local", builtin("ncf-recommender-tiny"), workers=2, steps=4,
@@ -134,7 +134,7 @@ def test_local_worker_processes_train_to_identical_weights(memcached_server, tmp
 
 
 def test_probe_processes_at_once_measure_each_clients_bandwidth(memcached_server):  # noqa: F811
-    from advisor.workloads.serverless_training.local import probe_channels
+    from profilers.serverless_slices import probe_channels
 
     spec = {"kind": "memcached", "host": memcached_server[0], "port": memcached_server[1]}
     alone = probe_channels({"memcached": spec}, share=1.0)["memcached"]
@@ -149,7 +149,7 @@ def test_probe_processes_at_once_measure_each_clients_bandwidth(memcached_server
 def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, memcached_server, monkeypatch):  # noqa: F811
     from advisor import service
     from profilers import training
-    from profilers.training import channels_in
+    from recommender.serverless_fit import channels_in
     from recommender.serverless_model import ChannelParams
 
     monkeypatch.setenv("ADVISOR_TRAINING_CHANNELS", f"memcached={memcached_server[0]}:{memcached_server[1]}")

@@ -9,7 +9,7 @@ def test_sigterm_runs_finally_blocks(tmp_path):
     marker = tmp_path / "cleaned"
     code = textwrap.dedent(f"""
         import os, signal, time
-        from advisor.signals import terminate_as_interrupt
+        from advisor.cli.signals import terminate_as_interrupt
         try:
             with terminate_as_interrupt():
                 try:

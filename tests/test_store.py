@@ -5,9 +5,9 @@ import sqlite3
 
 import pytest
 
-from advisor.domain import Config, Measurement, Profile
-from advisor.errors import StoreUnavailable
-from advisor.store import SCHEMA_VERSION, Store
+from advisor.core.domain import Config, Measurement, Profile
+from advisor.core.errors import StoreUnavailable
+from advisor.store.database import SCHEMA_VERSION, Store
 
 
 def _profile(workload="w", memory=1024, n=3):

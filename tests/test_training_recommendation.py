@@ -9,9 +9,10 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from advisor import costs, prices, service
+from advisor.core import costs, prices
+from advisor import service
 from advisor.cli import main
-from advisor.domain import SLA, Config, Measurement, Profile
+from advisor.core.domain import SLA, Config, Measurement, Profile
 from api import create_app
 from recommender import serverless_model
 from recommender.training import TrainingJob, on_instances, on_lambda, recommend_training

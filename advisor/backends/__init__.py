@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.backends.base import Backend, Invocation, Target
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 
 _REGISTRY = {
     "local": "advisor.backends.local:LocalBackend",

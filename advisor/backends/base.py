@@ -6,7 +6,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from advisor.domain import Config
+from advisor.core.domain import Config
 from advisor.workloads import WorkloadSpec
 
 

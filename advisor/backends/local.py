@@ -24,10 +24,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from advisor import catalog, settings
+from advisor.core import catalog, settings
 from advisor.backends.base import Invocation
-from advisor.domain import Config
-from advisor.errors import Infeasible, NotEmulable, TrialFailed
+from advisor.core.domain import Config
+from advisor.core.errors import Infeasible, NotEmulable, TrialFailed
 from advisor.workloads import WorkloadSpec
 
 CFS_PERIOD_US = 10_000  # short period: a few-ms invocation is throttled smoothly, not in 100 ms bursts
@@ -86,7 +86,7 @@ class CpuLimiter:
         except OSError:
             # The hierarchy looked writable but is not for us: fall back for this and later trials.
             self.mode, self.root = "affinity", None
-            _remove_group(group)
+            remove_group(group)
             return None
         return group
 
@@ -96,7 +96,7 @@ class CpuLimiter:
                            "cgroup-v1-quota" if self.mode == "cgroup-v1" else "affinity+cpu-time-scaling")
 
 
-def _remove_group(group: Path | None) -> None:
+def remove_group(group: Path | None) -> None:
     if group is not None:
         try:
             group.rmdir()
@@ -206,7 +206,7 @@ class LocalTarget:
         except (OSError, subprocess.TimeoutExpired):
             self._proc.kill()
             self._proc.wait()
-        _remove_group(self._group if hasattr(self, "_group") else None)
+        remove_group(self._group if hasattr(self, "_group") else None)
 
 
 class LocalBackend:
@@ -243,7 +243,7 @@ class LocalBackend:
         """Export the workload's model once, in a subprocess so this process never imports TensorFlow."""
         directory = self.data_dir / "models"
         code = ("import json,sys; from pathlib import Path; from advisor.workloads import WorkloadSpec; "
-                "from advisor.workloads.recommender import export; "
+                "from advisor.workloads.ncf import export; "
                 "print(export(WorkloadSpec.from_dict(json.loads(sys.argv[1])), Path(sys.argv[2])))")
         done = subprocess.run([sys.executable, "-c", code, json.dumps(workload.to_dict()), str(directory)],
                               capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))

@@ -6,8 +6,8 @@ The target workload's rows are revealed only for the configs the advisor chooses
 
 from __future__ import annotations
 
-from advisor.domain import Config, Profile
-from advisor.errors import BadInput, NotFound
+from advisor.core.domain import Config, Profile
+from advisor.core.errors import BadInput, NotFound
 
 
 class BudgetExhausted(Exception):

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import click
 
-from advisor.errors import AdvisorError
+from advisor.core.errors import AdvisorError
 
 
 def _emit_json(data: Any) -> None:

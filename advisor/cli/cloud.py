@@ -60,7 +60,7 @@ def deploy(recommendation_id: str | None, function: str | None, endpoint: str | 
     from pathlib import Path
 
     from advisor import service
-    from advisor.errors import BadInput
+    from advisor.core.errors import BadInput
     from profilers.importers import read_text
 
     if plan_path:

@@ -58,7 +58,7 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
     body = {k: v for k, v in body.items() if v is not None}
     if configs:
         body["configs"] = [_parse_config(c) for c in configs]
-    from advisor.signals import terminate_as_interrupt
+    from advisor.cli.signals import terminate_as_interrupt
 
     if (backend or "") == "aws" and not as_json:
         plan = service.estimate(body)
@@ -91,7 +91,7 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
 
 
 def _parse_config(text: str) -> dict[str, Any]:
-    from advisor.errors import BadInput
+    from advisor.core.errors import BadInput
 
     parts = text.split(":")
     if len(parts) < 2:
@@ -142,7 +142,7 @@ def recommend(workload: str, sla: str, rps: float | None, platform: str | None, 
               epochs: float | None, show_all: bool, as_json: bool) -> None:
     """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
     from advisor import service
-    from advisor.errors import BadInput
+    from advisor.core.errors import BadInput
 
     body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence,
             "max_trials": max_trials, "seed": seed, "samples": samples, "epochs": epochs}
@@ -161,7 +161,7 @@ def recommend(workload: str, sla: str, rps: float | None, platform: str | None, 
     if as_json:
         _emit_json(answer)
         return
-    from advisor.render import recommendation_text
+    from advisor.cli.render import recommendation_text
 
     click.echo(recommendation_text(answer, show_all))
 

@@ -143,9 +143,9 @@ def scheduler_run() -> None:
     """Run the schedules until interrupted; with several of these on one database, exactly one runs the jobs."""
     import logging
 
-    from advisor import settings
+    from advisor.core import settings
     from advisor.scheduler import SchedulerProcess
-    from advisor.signals import terminate_as_interrupt
+    from advisor.cli.signals import terminate_as_interrupt
 
     logging.basicConfig(level=settings.get("LOG_LEVEL"), format="%(asctime)s %(name)s %(message)s")
     process = SchedulerProcess()

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from advisor.errors import AdvisorError
+from advisor.core.errors import AdvisorError
 
 
 class RolledBack(AdvisorError):

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from advisor.aws import translated
+from advisor.core.aws import translated
 from advisor.deploy.common import RolledBack, finish_plan
-from advisor.errors import AdvisorError, BadInput, Conflict, TrialFailed
+from advisor.core.errors import AdvisorError, BadInput, Conflict, TrialFailed
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ from typing import Any
 
 
 def _clients() -> tuple[Any, Any]:
-    from advisor.aws import client
+    from advisor.core.aws import client
 
     return client("lambda"), client("sagemaker")
 
 
 def gc_find(older_than: str) -> list[dict[str, Any]]:
-    from advisor import gc
+    from advisor.backends.aws import gc
 
     age = gc.parse_age(older_than)
     lam, sm = _clients()
@@ -21,7 +21,7 @@ def gc_find(older_than: str) -> list[dict[str, Any]]:
 
 def gc_delete(older_than: str) -> list[str]:
     """Find again and delete: what is deleted is what is leftover now, never a stale list."""
-    from advisor import gc
+    from advisor.backends.aws import gc
 
     age = gc.parse_age(older_than)
     lam, sm = _clients()

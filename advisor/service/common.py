@@ -7,10 +7,10 @@ import threading
 from functools import lru_cache
 from typing import Any, Callable
 
-from advisor import catalog, settings
-from advisor.domain import INFERENCE_PLATFORMS, PLATFORMS
-from advisor.errors import BadInput, NotFound
-from advisor.store import Store
+from advisor.core import catalog, settings
+from advisor.core.domain import INFERENCE_PLATFORMS, PLATFORMS
+from advisor.core.errors import BadInput, NotFound
+from advisor.store.database import Store
 from advisor.workloads import BUILTIN
 
 log = logging.getLogger("advisor")
@@ -109,7 +109,7 @@ def _workload_and_version(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def prices_show(region: str | None = None) -> dict[str, Any]:
-    from advisor import prices as price_tables
+    from advisor.core import prices as price_tables
 
     table = price_tables.load(region or settings.get("REGION"), settings.get("PRICE_OVERRIDES"),
                               settings.get("DISCOUNTS"))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 from advisor.service.common import store
 
 
 def plan(body: dict[str, Any]) -> dict[str, Any]:
     from advisor import deploy
-    from advisor.aws import client
+    from advisor.core.aws import client
 
     rec_id = body.get("recommendation")
     if not rec_id:
@@ -51,7 +51,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
 def apply(plan_or_id: dict[str, Any] | str) -> dict[str, Any]:
     """Apply a stored plan (by id) or a plan document (as saved with --out), then record the outcome."""
     from advisor import deploy
-    from advisor.aws import client
+    from advisor.core.aws import client
 
     plan_doc = store().get_deployment(plan_or_id)["plan"] if isinstance(plan_or_id, str) else plan_or_id
     kind = plan_doc.get("target", {}).get("kind") if isinstance(plan_doc, dict) else None

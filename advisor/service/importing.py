@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 from advisor.service.common import store
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from advisor import catalog, settings
-from advisor.domain import MEMORY_PLATFORMS, PLATFORMS, SLA, Config, Profile
-from advisor.errors import AdvisorError, BadInput
+from advisor.core import catalog, settings
+from advisor.core.domain import MEMORY_PLATFORMS, PLATFORMS, SLA, Config, Profile
+from advisor.core.errors import AdvisorError, BadInput
 from advisor.workloads import builtin
 from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
 
@@ -126,7 +126,7 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
 def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any, model_path: Any,
                         progress: Progress) -> dict[str, Any]:
     """Profile only what the exploration asks for: the configs expected to lower the cost under the SLA."""
-    from advisor import prices as price_tables
+    from advisor.core import prices as price_tables
     from profilers.inference import profile as run_profile
     from recommender.adaptive import adaptive_trials, cost_function
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor import settings
-from advisor.domain import Config, Profile
-from advisor.errors import BadInput
+from advisor.core import settings
+from advisor.core.domain import Config, Profile
+from advisor.core.errors import BadInput
 from advisor.service.common import Progress, _number, store
 from advisor.service.profiling import profile_dict
 
@@ -23,8 +23,8 @@ def estimated_cost(backend_name: str, configs: list[Config], invocations: int) -
     endpoint at most SAGEMAKER_TRIAL_HOURS of its instances (serverless: every request at the 60 s limit)."""
     if backend_name == "local":
         return 0.0
-    from advisor import costs
-    from advisor import prices as price_tables
+    from advisor.core import costs
+    from advisor.core import prices as price_tables
 
     table = price_tables.from_settings()
     total = 0.0
@@ -53,8 +53,8 @@ def profile_on_aws(body: dict[str, Any], spec: Any, configs: list[Config], plan:
                     progress: Progress) -> dict[str, Any]:
     """Trials on real AWS: Lambda (one function for the run, a version per config) and SageMaker endpoints
     (one per config); everything a trial creates is tagged and deleted afterwards, whatever happens."""
-    from advisor.backends.aws_lambda import LambdaTrials
-    from advisor.workloads.recommender import request_for
+    from advisor.backends.aws.lambda_trials import LambdaTrials
+    from advisor.workloads.ncf import request_for
 
     role, code = settings.get("AWS_ROLE_ARN"), settings.get("AWS_LAMBDA_CODE")
     image, model_data = settings.get("AWS_SAGEMAKER_IMAGE"), settings.get("AWS_SAGEMAKER_MODEL_DATA")
@@ -99,7 +99,7 @@ def profile_on_aws(body: dict[str, Any], spec: Any, configs: list[Config], plan:
                     prof.summary["burst_p95_ms"] = burst.summary.get("p95_ms")
                 keep(len(results), prof)
     if endpoint_configs:
-        from advisor.backends.aws_sagemaker import SageMakerTrials
+        from advisor.backends.aws.sagemaker_trials import SageMakerTrials
 
         with SageMakerTrials(spec.id, role, image, model_data) as endpoints:
             for config in endpoint_configs:
@@ -107,7 +107,7 @@ def profile_on_aws(body: dict[str, Any], spec: Any, configs: list[Config], plan:
                 keep(len(results), endpoints.trial(config, payload, requests_per_level=plan.requests_per_level,
                                                    latency_target_ms=plan.latency_target_ms))
     if training_configs:
-        from advisor.backends.aws_training import TrainingSlices
+        from advisor.backends.aws.training_jobs import TrainingSlices
 
         steps = _number(body, "steps", 100, int, 1)
         with TrainingSlices(spec.id, role, training_image, training_output) as slices:

@@ -6,9 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from advisor import catalog, settings
-from advisor.domain import PLATFORMS, SLA, Profile
-from advisor.errors import BadInput, NoFeasibleConfig
+from advisor.core import catalog, settings
+from advisor.core.domain import PLATFORMS, SLA, Profile
+from advisor.core.errors import BadInput, NoFeasibleConfig
 from advisor.service.common import _lock, _number, _workload_and_version, parse_platforms, store
 
 _models: dict[tuple[str, str, str, float], Any] = {}
@@ -47,8 +47,8 @@ def recommend_json(body: dict[str, Any]) -> bytes:
 
 
 def _recommend(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    from advisor import prices as price_tables
-    from advisor import answers
+    from advisor.core import prices as price_tables
+    from advisor.service import answers
     from recommender.search import metric_for, search
 
     workload_id, version = _workload_and_version(body)
@@ -116,8 +116,8 @@ def _basis_notes(profiles: list[Profile]) -> list[str]:
 def recommend_from_measurements(body: dict[str, Any], csv_text: str, source: str) -> dict[str, Any]:
     """What-if: recommend for a workload of a measurements CSV, replaying at most max_trials of its configs and
     learning from every other workload in the file. Nothing is written to the store."""
-    from advisor import answers
-    from advisor import prices as price_tables
+    from advisor.service import answers
+    from advisor.core import prices as price_tables
     from advisor.backends.replay import ReplayBackend
     from profilers.importers import profiles_from_rows, read_csv
     from recommender.adaptive import cost_function, evaluations, hourly_overrides, recommend_from_profiles

@@ -11,9 +11,9 @@ import time
 import urllib.request
 from typing import Any
 
-from advisor import settings
-from advisor.domain import SLA, Config, Profile
-from advisor.errors import AdvisorError, BadInput, NoFeasibleConfig
+from advisor.core import settings
+from advisor.core.domain import SLA, Config, Profile
+from advisor.core.errors import AdvisorError, BadInput, NoFeasibleConfig
 from advisor.service.common import _number, get_workload, log, store
 
 JOBS = ("reprofile", "import", "prices")
@@ -23,7 +23,7 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _schedules() -> Any:
-    from advisor.schedules import Schedules
+    from advisor.store.schedules import Schedules
 
     return Schedules(store())
 
@@ -159,7 +159,7 @@ def _model(workload: str, confidence: float) -> Any:
 
 def _neighbours(config: Config) -> list[Config]:
     """The deployed config and the Lambda sizes either side of it: enough to see a better size appear."""
-    from advisor import catalog
+    from advisor.core import catalog
 
     if config.platform != "lambda":
         return [config]
@@ -200,7 +200,7 @@ def _profile_locally(workload: str, configs: list[Config]) -> list[Profile]:
 
 
 def _import(schedule: dict[str, Any]) -> dict[str, Any]:
-    from advisor.service.scheduling_imports import endpoint_metrics, lambda_reports
+    from advisor.service.production_metrics import endpoint_metrics, lambda_reports
 
     fresh, cursor = (lambda_reports if schedule["function"] else endpoint_metrics)(schedule)
     current = _current(schedule) or (fresh[0].config if fresh else None)
@@ -211,7 +211,7 @@ def _import(schedule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prices(schedule: dict[str, Any]) -> dict[str, Any]:
-    from advisor import prices
+    from advisor.core import prices
 
     table = prices.from_settings()
     last = next((r["outcome"] for r in _schedules().runs(schedule["id"], limit=20) if r["outcome"]), None) or {}

@@ -6,9 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from advisor import settings
-from advisor.domain import SLA, Config
-from advisor.errors import BadInput, NoFeasibleConfig
+from advisor.core import settings
+from advisor.core.domain import SLA, Config
+from advisor.core.errors import BadInput, NoFeasibleConfig
 from advisor.service.common import Progress, _number, store
 
 TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training")
@@ -51,8 +51,8 @@ def profile_training(spec: Any, configs: list[Config], steps: int, progress: Pro
 
 def recommend_training(body: dict[str, Any], workload_id: str, sla: SLA, version: str) -> tuple[dict, bytes]:
     """The cheapest training config that meets the deadline, from the workload's training slices."""
-    from advisor import answers
-    from advisor import prices as price_tables
+    from advisor.service import answers
+    from advisor.core import prices as price_tables
     from advisor.workloads import BUILTIN
     from advisor.workloads.serverless_training.worker import gradient_bytes
     from recommender.training import TrainingJob, recommend_training as search_training

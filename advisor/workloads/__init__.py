@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from advisor.errors import NotFound
+from advisor.core.errors import NotFound
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ class BadRequest(ValueError):
 def _model() -> Any:
     global _MODEL
     if _MODEL is None:
-        from advisor.workloads import recommender
+        from advisor.workloads import ncf
 
         path = os.environ.get(MODEL_PATH_ENV) or "/opt/ml/model/model.keras"
-        _MODEL = recommender.load(Path(path))
+        _MODEL = ncf.load(Path(path))
     return _MODEL
 
 

@@ -27,13 +27,13 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    from advisor.workloads import recommender
+    from advisor.workloads import ncf
     from advisor.workloads.handler import predict
 
-    tf = recommender._quiet_tensorflow()
+    tf = ncf._quiet_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(1 if args.threads > 1 else 0)
     tf.config.threading.set_inter_op_parallelism_threads(max(1, args.threads))
-    model = recommender.load(args.model_path)
+    model = ncf.load(args.model_path)
     out_lock = threading.Lock()
 
     def emit(obj: dict) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 from profilers.importers.csv_v1 import Row, kind_of, profiles_from_rows, read_csv
 
 FORMATS = ("csv", "cloudwatch", "power-tuning", "inference-recommender")

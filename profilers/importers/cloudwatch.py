@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 
-from advisor.domain import Config, Measurement
-from advisor.lambda_report import parse_report_line, parse_report_record
-from advisor.errors import BadInput
+from advisor.core.domain import Config, Measurement
+from advisor.core.lambda_report import parse_report_line, parse_report_record
+from advisor.core.errors import BadInput
 from profilers.importers.csv_v1 import Row
 
 def _messages(text: str) -> list[tuple[int, str]]:

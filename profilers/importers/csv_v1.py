@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from advisor import catalog
-from advisor.domain import MEMORY_PLATFORMS, PLATFORMS, Config, Measurement, Profile
-from advisor.errors import AdvisorError, BadInput
-from advisor.stats import invocation_summary
+from advisor.core import catalog
+from advisor.core.domain import MEMORY_PLATFORMS, PLATFORMS, Config, Measurement, Profile
+from advisor.core.errors import AdvisorError, BadInput
+from advisor.core.stats import invocation_summary
 
 REQUIRED_COLUMNS = ("workload", "platform", "duration_ms")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}

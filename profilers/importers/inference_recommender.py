@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import math
 
-from advisor.domain import Config, Measurement
-from advisor.errors import BadInput
+from advisor.core.domain import Config, Measurement
+from advisor.core.errors import BadInput
 from profilers.importers.csv_v1 import Row
 
 

@@ -20,12 +20,12 @@ from advisor.workloads.serverless_training.worker import LAMBDA_LIMIT_S, MARGIN_
 def make_channel(spec: dict[str, Any]) -> Any:
     kind = spec.get("kind")
     if kind == "s3":
-        from advisor.aws import client
+        from advisor.core.aws import client
         from advisor.workloads.serverless_training.channels.s3 import S3Channel
 
         return S3Channel(spec["bucket"], spec.get("prefix", "grads"), client("s3"))
     if kind == "dynamodb":
-        from advisor.aws import client
+        from advisor.core.aws import client
         from advisor.workloads.serverless_training.channels.dynamodb import DynamoDBChannel
 
         return DynamoDBChannel(spec["table"], client("dynamodb"), batched=spec.get("batched", True))
@@ -39,7 +39,7 @@ def make_channel(spec: dict[str, Any]) -> Any:
 
 
 def run_invocation(event: dict[str, Any], context: Any, lambda_client: Any = None) -> dict[str, Any]:
-    from advisor.aws import client
+    from advisor.core.aws import client
 
     remaining_s = context.get_remaining_time_in_millis() / 1000.0 if context is not None else LAMBDA_LIMIT_S
     cfg = RunConfig(run=event["run"], worker=int(event["worker"]), workers=int(event["workers"]),

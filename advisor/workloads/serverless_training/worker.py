@@ -103,7 +103,7 @@ class FileCheckpoints(Checkpoints):
 
 def shard_batch(spec: WorkloadSpec, worker: int, workers: int, step: int) -> tuple[np.ndarray, ...]:
     """Worker's batch for STEP: deterministic, different for every (step, worker), the same after a resume."""
-    from advisor.workloads.recommender import synthetic_interactions
+    from advisor.workloads.ncf import synthetic_interactions
 
     return synthetic_interactions(spec, spec.batch_size, seed=spec.seed * 1_000_003 + step * workers + worker)
 
@@ -111,7 +111,7 @@ def shard_batch(spec: WorkloadSpec, worker: int, workers: int, step: int) -> tup
 def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: float,
           clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Train from the checkpoint (or the start) until done or out of budget; return what happened."""
-    from advisor.workloads.recommender import _quiet_tensorflow, build_model
+    from advisor.workloads.ncf import _quiet_tensorflow, build_model
 
     tf = _quiet_tensorflow()
     tf.config.experimental.enable_op_determinism()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 
 PLATFORMS = ("lambda", "sagemaker-realtime", "sagemaker-serverless", "sagemaker-training",
              "lambda-training", "ec2")

@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from advisor.errors import BadInput, NotFound
+from advisor.core.errors import BadInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,6 @@ def from_settings() -> PriceTable:
 
 @lru_cache(maxsize=8)
 def _from_settings(_key: tuple[str, ...]) -> PriceTable:
-    from advisor import settings
+    from advisor.core import settings
 
     return load(settings.get("REGION"), settings.get("PRICE_OVERRIDES"), settings.get("DISCOUNTS"))

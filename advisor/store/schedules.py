@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from advisor.errors import NotFound
-from advisor.schema import schedule_runs, scheduler_lock, schedules
-from advisor.store import Store
+from advisor.core.errors import NotFound
+from advisor.store.tables import schedule_runs, scheduler_lock, schedules
+from advisor.store.database import Store
 
 LOCK_NAME = "scheduler"
 

@@ -9,23 +9,24 @@ import statistics
 import subprocess
 import sys
 import uuid
-from dataclasses import asdict, replace
-from typing import Any, Iterable
+from dataclasses import asdict
+from typing import Any
 
-from advisor import catalog
-from advisor.domain import Config
+from advisor.core import catalog
+from advisor.core.domain import Config
 from advisor.workloads import WorkloadSpec
-from advisor.workloads.serverless_training.sync import PHASES, SyncOptions
+from advisor.workloads.serverless_training.sync import SyncOptions
+from recommender.serverless_fit import fit_exchange, phase_means, step_estimate
 
 
 def _spawn(jobs: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:
     """One worker process per job, each under SHARE CPUs; their JSON results."""
-    from advisor.backends.local import CpuLimiter, _remove_group
+    from advisor.backends.local import CpuLimiter, remove_group
 
     limiter = CpuLimiter()
     procs, groups = [], []
     for job in jobs:
-        proc = subprocess.Popen([sys.executable, "-m", "advisor.workloads.serverless_training.local", json.dumps(job)],
+        proc = subprocess.Popen([sys.executable, "-m", "profilers.serverless_slices", json.dumps(job)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         groups.append(limiter.apply(proc.pid, share))
         procs.append(proc)
@@ -41,7 +42,7 @@ def _spawn(jobs: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:
             if proc.poll() is None:
                 proc.kill()
         for group in groups:
-            _remove_group(group)
+            remove_group(group)
     for r in results:
         r["method"] = limiter.method
         r["vcpus"] = share
@@ -99,7 +100,8 @@ def training_slice(spec: WorkloadSpec, steps: int, checkpoint_dir: str, share: f
 
         for name, channel in (channels or {}).items():
             steps = exchange_slice(spec, workers, warmup, channel, checkpoint_dir, share)
-            outside, fitted = fit_exchange(steps, gradient_bytes(spec), probed[name], served_by_one_process(channel))
+            outside, fitted = fit_exchange(steps, gradient_bytes(spec), probed[name], served_by_one_process(channel),
+                                           NAIVE.poll_s)
             out["exchange_steps"][name], out["exchange_outside_ms"][name] = steps, outside
             probed[name].update(fitted)
     return out
@@ -109,7 +111,7 @@ def served_by_one_process(channel: dict[str, Any]) -> bool:
     """Whether CHANNEL (a spec for handler.make_channel) is served by one process, which queues every worker's
     requests: a memcached node, or S3 or DynamoDB at ADVISOR_AWS_ENDPOINT_URL (an AWS-compatible server such as
     moto's, not AWS, whose stores scale with their clients)."""
-    from advisor import settings
+    from advisor.core import settings
 
     return channel.get("kind") == "memcached" or bool(settings.get("AWS_ENDPOINT_URL"))
 
@@ -126,73 +128,6 @@ def exchange_slice(spec: WorkloadSpec, workers: int, warmup: int, channel: dict[
     return [{key: r[key][warmup:] for key in STEP_TIMES} for r in results]
 
 
-def fit_exchange(steps: list[dict[str, list]], gradient_bytes: int, probed: dict[str, float],
-                 shared_server: bool = True) -> tuple[list[list[float]], dict[str, float]]:
-    """From STEPS, an exchange slice's (one entry per worker): each worker's time outside the exchange per step,
-    ms, and the bandwidths the exchange's phases give, fitted to the model with the PROBED parameters' requests
-    and encoding speeds (the `run_` keys of serverless_model.fit_bandwidths; SHARED_SERVER: the channel is served
-    by one process), so that the model's naive step is the slice's own: its waits are taken out of the terms, and
-    the one server's time per request and byte (`run_server_` keys) scaled down where its queue, as probed, would
-    take longer than the exchange did."""
-    from recommender import serverless_model
-
-    outside = [[s - e for s, e in zip(w["step_ms"], w["exchange_ms"])] for w in steps]
-    every = [ms for per_worker in outside for ms in per_worker]
-    skew_s = step_estimate(every)[1] / 1000 * serverless_model.expected_max_normal(len(steps))
-    means = phase_means(steps, 0)
-    measured = {term: sum(means[p] for p in phases) / 1000 for term, phases in serverless_model.TERM_PHASES.items()}
-    params = serverless_model.ChannelParams.from_dict({k: v for k, v in probed.items() if not k.startswith("run_")})
-    # The owner's wait for the others' copies is the model's wait, not its term: the slowest worker's lag, less the
-    # part of it the owner spent reading the copies that came first, and the polling overshoot at both waits (the
-    # owner's own for the last copy, and the others' for the last step's aggregate, which made them start this step
-    # late). The one server's time per request and per byte, as probed, can make its queue longer than the whole
-    # exchange the slice timed (a probe's requests are made apart and rested, a run's at once): it is scaled down
-    # until it fits. Both depend on the bandwidths fitted: a few rounds settle them
-    server_s, server_bytes_per_s = params.server_request_s, params.server_bandwidth
-    waited, scale, fitted = 0.0, 1.0, {}
-    for _ in range(4):
-        at = replace(params, server_s=server_s * scale, server_bytes_per_s=server_bytes_per_s / scale)
-        bandwidths = serverless_model.fit_bandwidths(
-            at, len(steps), gradient_bytes, dict(measured, aggregate=measured["aggregate"] - waited), shared_server)
-        if not bandwidths:
-            break
-        fitted = dict(bandwidths, run_server_ms=at.server_s * 1000, run_server_mb_per_s=at.server_bytes_per_s / 1e6)
-        naive = serverless_model.exchange(serverless_model.ChannelParams.from_dict(dict(probed, **fitted)), len(steps),
-                                          gradient_bytes, segments=1, shared_server=shared_server, skew_s=skew_s,
-                                          poll_s=NAIVE.poll_s)
-        waited = naive.waits_s(skew_s)
-        if naive.serial_s > 0:
-            scale = min(1.0, scale * sum(measured.values()) / naive.serial_s)
-    return outside, fitted
-
-
-def step_estimate(samples_ms: Iterable[float]) -> tuple[float, float]:
-    """(a step's time, the spread of the steps), ms, from a slice's timed steps: their median, and 1.4826 x their
-    median absolute deviation (a normal's standard deviation). A few of a slice's steps can take 2-4x the others
-    (at 22afb86, 6.9% of the S3 slices' steps against 1.4% of their runs' steps; the cause is not known, a CPU
-    quota throttled for a whole period is a guess): a mean and a standard deviation let those few set the compute
-    and the slowest worker's lag of every step, the median and the deviation do not."""
-    samples = list(samples_ms)
-    center = statistics.median(samples)
-    return center, 1.4826 * statistics.median(abs(x - center) for x in samples)
-
-
-def phase_means(results: list[dict[str, Any]], warmup: int) -> dict[str, float]:
-    """Where the steps of a run's RESULTS went after WARMUP, ms, the mean over the timed steps: outside the exchange
-    and its batch preparation over every worker; the exchange's phases over the workers that own a segment, those
-    that timed an aggregation (their path is the model's critical path: a worker that owns none spends the owners'
-    work in its read_wait)."""
-    def mean(values) -> float:
-        values = list(values)
-        return statistics.fmean(values) if values else 0.0
-
-    every = [(w, i) for w in results for i in range(warmup, len(w["step_ms"]))]
-    owning = [(w, i) for w, i in every if "aggregate" in w["phase_ms"][i]]
-    means = {"outside": mean(w["step_ms"][i] - w["exchange_ms"][i] for w, i in every),
-             "batch": mean(w["batch_ms"][i] for w, i in every)}
-    return dict(means, **{phase: mean(w["phase_ms"][i].get(phase, 0.0) for w, i in owning) for phase in PHASES})
-
-
 def probe_channels(channels: dict[str, dict[str, Any]], share: float, clients: int = 1,
                    density: float = 1.0) -> dict[str, dict[str, float]]:
     """Each of CHANNELS' parameters (serverless_model.ChannelParams.to_dict), probed by CLIENTS processes under
@@ -207,7 +142,7 @@ def _probe_main(job: dict[str, Any]) -> dict[str, Any]:
     """One of the job's CLIENTS probes of each channel: all of them time large puts and gets at once (as a run's
     workers make them), then the first alone times everything else and returns the parameters."""
     from advisor.workloads.serverless_training.handler import make_channel
-    from recommender.channel_probe import calibrate, contended_times
+    from profilers.channel_probe import calibrate, contended_times
 
     params = {}
     for name, spec in job["channels"].items():

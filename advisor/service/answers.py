@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from advisor.domain import SLA, Prediction
+from advisor.core.domain import SLA, Prediction
 
 
 def _r(value: float | None) -> float | None:

@@ -15,10 +15,10 @@ import math
 import uuid
 from typing import Any
 
-from advisor.aws import client, translated
-from advisor.domain import Config, Measurement, Profile
-from advisor.lambda_report import find_report
-from advisor.stats import invocation_summary
+from advisor.core.aws import client, translated
+from advisor.core.domain import Config, Measurement, Profile
+from advisor.core.lambda_report import find_report
+from advisor.core.stats import invocation_summary
 
 TRIAL_TAG, WORKLOAD_TAG = "advisor:trial", "advisor:workload"
 
@@ -151,7 +151,7 @@ class LambdaTrials:
     def burst(self, config: Config, payload: Any, concurrency: int, invocations: int) -> Profile:
         """INVOCATIONS at CONCURRENCY at once on a fresh version: Lambda serves each concurrent request from its
         own sandbox, so a burst shows how many cold starts it costs and whether latency holds."""
-        from advisor.load import closed_loop
+        from advisor.backends.load import closed_loop
 
         version = self.prepare(config)
         outcomes, _ = closed_loop(lambda _k: self.invoke(version, payload), concurrency, invocations)

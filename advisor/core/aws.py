@@ -7,8 +7,8 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from advisor import settings
-from advisor.errors import AwsUnavailable, PermissionDenied, TrialFailed
+from advisor.core import settings
+from advisor.core.errors import AwsUnavailable, PermissionDenied, TrialFailed
 
 
 def client(service: str, region: str | None = None, endpoint_url: str | None = None) -> Any:

@@ -11,9 +11,9 @@ import time
 import uuid
 from typing import Any
 
-from advisor.aws import client, translated
-from advisor.domain import Config, Measurement, Profile
-from advisor.errors import TrialFailed
+from advisor.core.aws import client, translated
+from advisor.core.domain import Config, Measurement, Profile
+from advisor.core.errors import TrialFailed
 
 STEP_METRIC = {"Name": "step_ms", "Regex": r"step_ms=([0-9.]+)"}
 FINISHED = ("Completed", "Failed", "Stopped")

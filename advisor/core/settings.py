@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from advisor.errors import BadInput
+from advisor.core.errors import BadInput
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ import datetime as dt
 import time
 from typing import Any
 
-from advisor.domain import Config, Measurement, Profile
+from advisor.core.domain import Config, Measurement, Profile
 
 FIRST_LOOKBACK_S = 14 * 86400  # the first import looks back 14 days, as Compute Optimizer does
 
 
 def lambda_reports(schedule: dict[str, Any]) -> tuple[list[Profile], float | None]:
     """Profiles (one per memory size seen) from the REPORT lines logged since the schedule's cursor."""
-    from advisor.aws import client, translated
+    from advisor.core.aws import client, translated
     from profilers.importers import profiles_from_rows
     from profilers.importers.cloudwatch import read_reports
 
@@ -43,8 +43,8 @@ def lambda_reports(schedule: dict[str, Any]) -> tuple[list[Profile], float | Non
 def endpoint_metrics(schedule: dict[str, Any]) -> tuple[list[Profile], float | None]:
     """A profile of per-minute ModelLatency averages (microseconds -> ms) since the cursor. Averages hide the tail:
     their p95 understates the invocations' p95, which the outcome's note says."""
-    from advisor.aws import client, translated
-    from advisor.stats import latency_summary
+    from advisor.core.aws import client, translated
+    from advisor.core.stats import latency_summary
 
     cloudwatch = client("cloudwatch")
     end = dt.datetime.now(dt.timezone.utc)

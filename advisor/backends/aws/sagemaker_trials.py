@@ -14,11 +14,11 @@ import time
 import uuid
 from typing import Any
 
-from advisor.aws import client, translated
-from advisor.domain import Config, Measurement, Profile
-from advisor.errors import Infeasible, TrialFailed
-from advisor.load import closed_loop
-from advisor.stats import latency_summary, percentile
+from advisor.core.aws import client, translated
+from advisor.core.domain import Config, Measurement, Profile
+from advisor.core.errors import Infeasible, TrialFailed
+from advisor.backends.load import closed_loop
+from advisor.core.stats import latency_summary, percentile
 
 TRIAL_TAG, WORKLOAD_TAG = "advisor:trial", "advisor:workload"
 

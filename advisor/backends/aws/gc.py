@@ -11,8 +11,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from advisor.aws import translated
-from advisor.errors import BadInput
+from advisor.core.aws import translated
+from advisor.core.errors import BadInput
 
 TRIAL_TAG = "advisor:trial"
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")

@@ -1,7 +1,7 @@
 """Candidate configurations and the resources behind them.
 
 Instance specs are the public EC2 figures for the same instance family and size (SageMaker's `ml.` types run on
-them). Prices are not here: they live in the dated tables of `advisor.prices`.
+them). Prices are not here: they live in the dated tables of `advisor.core.prices`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from advisor.domain import Config
-from advisor.errors import BadInput, NotFound
+from advisor.core.domain import Config
+from advisor.core.errors import BadInput, NotFound
 
 LAMBDA_MIN_MB = 128
 LAMBDA_MAX_MB = 10_240

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from advisor.domain import Config, Measurement, Profile
-from advisor.schema import (MIGRATIONS, SCHEMA_VERSION, RECOMMENDATION_EXISTS, PROFILES_VERSION_QUERY, deployments, jobs,
+from advisor.core.domain import Config, Measurement, Profile
+from advisor.store.tables import (MIGRATIONS, SCHEMA_VERSION, RECOMMENDATION_EXISTS, PROFILES_VERSION_QUERY, deployments, jobs,
                             measurements, meta, metadata, models, profiles, recommendations, workloads)
-from advisor.errors import NotFound, StoreUnavailable
+from advisor.core.errors import NotFound, StoreUnavailable
 
 def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
     text = str(getattr(exc, "orig", exc)).lower()

@@ -1,0 +1,1 @@
+"""Trials on real AWS: Lambda functions, SageMaker endpoints and training jobs, and their clean-up."""
