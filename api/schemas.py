@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.core.domain import PLATFORMS
+from advisor.core import platforms
 from advisor.core.errors import BadInput
 
 PLATFORM_LIST = {"oneOf": [{"type": "string", "description": "comma-separated"},
-                           {"type": "array", "items": {"type": "string", "enum": list(PLATFORMS)}}]}
+                           {"type": "array", "items": {"type": "string", "enum": list(platforms.names())}}]}
 
 RECOMMEND = {
     "type": "object",
@@ -37,7 +37,7 @@ WORKLOAD = {
 CONFIG = {
     "type": "object",
     "required": ["platform"],
-    "properties": {"platform": {"type": "string", "enum": list(PLATFORMS)}, "memory_mb": {"type": "integer"},
+    "properties": {"platform": {"type": "string", "enum": list(platforms.names())}, "memory_mb": {"type": "integer"},
                    "instance_type": {"type": "string"}, "instance_count": {"type": "integer", "minimum": 1},
                    "architecture": {"type": "string", "enum": ["x86_64", "arm64"]}},
 }

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from advisor.core import prices  # noqa: E402
-from advisor import service
+from advisor import service  # noqa: E402
 from advisor.core.domain import SLA  # noqa: E402
 from benchmarks import baselines  # noqa: E402
 from profilers.importers import load_file, profiles_from_rows  # noqa: E402

@@ -13,7 +13,6 @@ from dataclasses import asdict
 from typing import Any
 
 from advisor.core import catalog
-from advisor.core.domain import Config
 from advisor.workloads import WorkloadSpec
 from advisor.workloads.serverless_training.sync import SyncOptions
 from recommender.serverless_fit import fit_exchange, phase_means, step_estimate
@@ -61,7 +60,7 @@ def run_local(run: str, spec: WorkloadSpec, workers: int, steps: int, channel: d
 
 
 def lambda_share(memory_mb: int) -> float:
-    return catalog.vcpus(Config("lambda", memory_mb=memory_mb))
+    return catalog.lambda_vcpus(memory_mb)
 
 
 # The exchange a slice trains with to time a channel in a run's own pace: the naive one, whose four terms each move

@@ -13,7 +13,7 @@ import statistics
 import tempfile
 from typing import Any
 
-from advisor.core import catalog
+from advisor.core import platforms
 from advisor.core.domain import Config, Measurement, Profile
 
 WARMUP_STEPS = 2  # the first steps trace the model: they are the cost of a restart, not of a step
@@ -42,12 +42,13 @@ def parse_channels(text: str) -> dict[str, dict[str, Any]]:
 def not_emulable(config: Config) -> str | None:
     from advisor.backends.local import available_cores
 
-    if config.platform not in ("lambda-training", "sagemaker-training"):
+    platform = platforms.of(config)
+    if platform.local_profiler != "training":
         return f"{config.platform} is not a training platform"
-    if config.platform == "sagemaker-training" and config.instance_count > 1:
+    if not platform.memory_sized and config.instance_count > 1:
         return "not emulable here: a multi-instance slice needs that many machines and their network"
-    if catalog.vcpus(config) > len(available_cores()):
-        return f"not emulable here: needs {catalog.vcpus(config):g} vCPUs, this machine has {len(available_cores())}"
+    if platforms.vcpus(config) > len(available_cores()):
+        return f"not emulable here: needs {platforms.vcpus(config):g} vCPUs, this machine has {len(available_cores())}"
     return None
 
 
@@ -57,7 +58,7 @@ def slice_workers(config: Config) -> int:
     exchange through each channel (local.training_slice); with one, the channel's probe alone gives its figures."""
     from advisor.backends.local import available_cores
 
-    return max(1, min(SLICE_WORKERS, int(WORKER_CORES * len(available_cores()) / catalog.vcpus(config))))
+    return max(1, min(SLICE_WORKERS, int(WORKER_CORES * len(available_cores()) / platforms.vcpus(config))))
 
 
 def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str, dict[str, Any]] | None = None,
@@ -68,10 +69,10 @@ def slice_profile(spec: Any, config: Config, steps: int = 8, channels: dict[str,
     from advisor.workloads.serverless_training.worker import gradient_bytes
 
     progress(0.0, f"training slice on {config.key}")
-    probe_channels = channels if config.platform == "lambda-training" else None
+    probe_channels = channels if platforms.of(config).channels else None
     at_once = slice_workers(config) if probe_channels else 1
     with tempfile.TemporaryDirectory() as checkpoints:  # fresh: an old checkpoint would make the slice resume
-        result = training_slice(spec, WARMUP_STEPS + steps, checkpoints, catalog.vcpus(config), probe_channels,
+        result = training_slice(spec, WARMUP_STEPS + steps, checkpoints, platforms.vcpus(config), probe_channels,
                                 at_once, WARMUP_STEPS)
     timed = result["step_ms"][0][WARMUP_STEPS:]
     step_ms, step_sd_ms = step_estimate(timed)

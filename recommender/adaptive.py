@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from advisor.core import costs
+from advisor.core import costs, platforms
 from advisor.core.domain import SLA, Config, Profile
 from advisor.core.prices import PriceTable
 from recommender.explore import Exploration, choose, explore
@@ -20,29 +20,11 @@ from recommender.transfer import Belief, HistoryModel, metric_value
 
 def cost_function(sla: SLA, rps: float, prices: PriceTable, hourly_overrides: dict[str, float]) -> Callable[[Config, float], float]:
     """USD per hour at RPS for latency SLAs, USD per run for deadlines; inf where a price is missing."""
-
-    def hourly(config: Config) -> float | None:
-        if config.instance_type in hourly_overrides:
-            return hourly_overrides[config.instance_type]
-        return prices.usd(f"sagemaker.{config.instance_type}")
+    deadline = sla.kind == "deadline"
 
     def cost(config: Config, metric_ms: float) -> float:
-        if config.platform == "lambda":
-            gbs, req = prices.usd(f"lambda.{config.architecture}.gb_second"), prices.usd("lambda.request")
-            if gbs is None or req is None:
-                return math.inf
-            per_request = costs.lambda_request_usd(metric_ms, config.memory_mb or 0, gbs, req)
-            return per_request * rps * 3600.0 if sla.kind == "latency" else per_request
-        if config.platform == "sagemaker-serverless":
-            gbs = prices.usd("sagemaker-serverless.gb_second")
-            return math.inf if gbs is None else costs.serverless_inference(metric_ms, config.memory_mb or 0, rps, gbs,
-                                                                            1.0).usd_per_hour
-        price = hourly(config)
-        if price is None:
-            return math.inf
-        if sla.kind == "deadline":
-            return costs.training_on_instances(config.instance_count, price, metric_ms).usd_total or 0.0
-        return costs.sagemaker_realtime(config.instance_count, price, rps, 1.0).usd_per_hour
+        usd = platforms.of(config).objective_usd(config, metric_ms, deadline, rps, prices, hourly_overrides)
+        return math.inf if usd is None else usd
 
     return cost
 

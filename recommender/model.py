@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from advisor.core import catalog
+from advisor.core import catalog, platforms
 from advisor.core.domain import Config, Prediction, Profile, SLA
 
 SATURATION_CANDIDATES = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
@@ -122,11 +122,7 @@ class ModelKind:
 
     @classmethod
     def of(cls, config: Config) -> "ModelKind":
-        processor = "cpu"
-        if not config.is_memory_sized and config.platform != "ec2":
-            itype = catalog.instance_type(config.instance_type or "")
-            processor = "gpu" if itype.gpu else "accelerator" if itype.accelerator else "cpu"
-        return cls(config.platform, config.architecture, processor)
+        return cls(config.platform, config.architecture, platforms.of(config).processor(config))
 
     def key(self) -> tuple[str, str, str]:
         return (self.platform, self.architecture, self.processor)
@@ -173,7 +169,7 @@ class PerformanceModel:
         for kind, items in groups.items():
             fits: dict[str, CurveFit] = {}
             for metric in cls.METRICS:
-                points = [(catalog.vcpus(p.config), float(p.summary[metric])) for p in items
+                points = [(platforms.vcpus(p.config), float(p.summary[metric])) for p in items
                           if metric in p.summary and p.summary[metric] and math.isfinite(p.summary[metric])]
                 if points:
                     fits[metric] = fit_curve([s for s, _ in points], [v for _, v in points])
@@ -208,7 +204,7 @@ class PerformanceModel:
         fits = self.curves.get(kind)
         if not fits or metric not in fits:
             return Unpredictable(f"no basis: no {config.platform} {config.architecture} profile of this workload")
-        return fits[metric].predict(catalog.vcpus(config), self.confidence)
+        return fits[metric].predict(platforms.vcpus(config), self.confidence)
 
     # -- instances ------------------------------------------------------------------------------------------
     def _nearest_instance_profile(self, config: Config) -> Profile | None:

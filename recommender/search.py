@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from advisor.core import catalog, costs
+from advisor.core import catalog, costs, platforms
+from advisor.core.platforms import Unpriced
 from advisor.core.domain import Config, Prediction, SLA
 from advisor.core.prices import PriceTable
 from recommender.model import PerformanceModel, Unpredictable
@@ -79,10 +80,6 @@ def _rank(e: Evaluated) -> tuple[float, float, str]:
     return (round(cost, 12), e.reach or 0.0, e.config.key)
 
 
-def _price(prices: PriceTable, key: str) -> float | None:
-    return prices.usd(key)
-
-
 def _unpriced(prices: PriceTable, key: str) -> str:
     return f"unpriced: the {prices.region} price table (as of {prices.as_of}) has no sourced price for it"
 
@@ -95,15 +92,16 @@ def evaluate(config: Config, model: PerformanceModel, sla: SLA, rps: float, pric
     if metric is None:
         ev.reason = f"no basis: p{sla.percentile:g} needs more invocations than a profile holds; use p99 or below"
         return ev
-    if config.platform in ("lambda", "sagemaker-serverless"):
-        return _evaluate_memory_sized(ev, model, sla, metric, rps, prices, hours_per_month, bytes_per_request)
-    if config.platform == "sagemaker-realtime":
+    serving = platforms.of(config).serving
+    if serving == "per-request":
+        return _evaluate_per_request(ev, model, sla, metric, rps, prices, hours_per_month, bytes_per_request)
+    if serving == "instances":
         return _evaluate_instance(ev, model, sla, metric, rps, prices, hours_per_month, bytes_per_request)
     ev.reason = f"{config.platform} is not an inference platform"
     return ev
 
 
-def _evaluate_memory_sized(ev: Evaluated, model: PerformanceModel, sla: SLA, metric: str, rps: float,
+def _evaluate_per_request(ev: Evaluated, model: PerformanceModel, sla: SLA, metric: str, rps: float,
                            prices: PriceTable, hours_per_month: float, bytes_per_request: float) -> Evaluated:
     config = ev.config
     bound = model.predict(config, metric)
@@ -119,21 +117,13 @@ def _evaluate_memory_sized(ev: Evaluated, model: PerformanceModel, sla: SLA, met
         ev.predicted["cold_start_ms"] = cold
     ev.reach = bound.high
     billed_ms = (mean if not isinstance(mean, Unpredictable) else bound).value
-    if config.platform == "lambda":
-        gbs, req = _price(prices, f"lambda.{config.architecture}.gb_second"), _price(prices, "lambda.request")
-        if gbs is None or req is None:
-            ev.reason = _unpriced(prices, f"lambda.{config.architecture}.gb_second")
-            return ev
-        ev.cost = costs.lambda_inference(billed_ms, config.memory_mb or 0, rps, gbs, req, hours_per_month)
-        limit, limit_name = catalog.LAMBDA_DEFAULT_CONCURRENCY, "Lambda's default regional concurrency"
-    else:
-        gbs, data = _price(prices, "sagemaker-serverless.gb_second"), _price(prices, "sagemaker-serverless.gb_processed")
-        if gbs is None or data is None:
-            ev.reason = _unpriced(prices, "sagemaker-serverless.gb_second")
-            return ev
-        ev.cost = costs.serverless_inference(billed_ms, config.memory_mb or 0, rps, gbs, hours_per_month,
-                                             bytes_per_request, data)
-        limit, limit_name = catalog.SERVERLESS_MAX_CONCURRENCY, "Serverless Inference's maximum concurrency"
+    platform = platforms.of(config)
+    try:
+        ev.cost = platform.serving_cost(config, billed_ms, rps, prices, hours_per_month, bytes_per_request)
+    except Unpriced as missing:
+        ev.reason = _unpriced(prices, missing.key)
+        return ev
+    limit, limit_name = platform.concurrency_limit or (math.inf, "no limit")
     needed = costs.lambda_concurrency(billed_ms, rps)
     if needed > limit:
         ev.reason = f"needs {needed:.0f} concurrent executions at {rps:g} rps, over {limit_name} ({limit})"
@@ -146,9 +136,9 @@ def _evaluate_memory_sized(ev: Evaluated, model: PerformanceModel, sla: SLA, met
 def _evaluate_instance(ev: Evaluated, model: PerformanceModel, sla: SLA, metric: str, rps: float,
                        prices: PriceTable, hours_per_month: float, bytes_per_request: float) -> Evaluated:
     config = ev.config
-    hourly = _price(prices, f"sagemaker.{config.instance_type}")
-    if hourly is None:  # checked first: no prediction can make an unpriced type recommendable
-        ev.reason = _unpriced(prices, f"sagemaker.{config.instance_type}")
+    platform = platforms.of(config)
+    if platform.hourly_usd(config, prices) is None:  # checked first: no prediction makes an unpriced type fit
+        ev.reason = _unpriced(prices, platform.price_key(config))
         return ev
     latency = model.predict(config, metric)
     if isinstance(latency, Unpredictable):
@@ -167,8 +157,7 @@ def _evaluate_instance(ev: Evaluated, model: PerformanceModel, sla: SLA, metric:
                      f"(search bound {catalog.SAGEMAKER_MAX_INSTANCE_COUNT})")
         return ev
     ev.config = Config(config.platform, None, config.instance_type, int(count), config.architecture)
-    ev.cost = costs.sagemaker_realtime(int(count), hourly, rps, hours_per_month, bytes_per_request,
-                                       _price(prices, "sagemaker.gb_processed") or 0.0)
+    ev.cost = platform.serving_cost(ev.config, latency.value, rps, prices, hours_per_month, bytes_per_request)
     if not sla.met_by(latency.high):
         ev.reason = (f"predicted {metric.removesuffix('_ms')} {latency.value:.1f} ms (up to {latency.high:.1f} ms) "
                      f"> {sla.limit_ms:g} ms even at light load")

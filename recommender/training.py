@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from advisor.core import catalog, costs
+from advisor.core import costs, platforms
+from advisor.core.platforms import Unpriced
 from advisor.core.domain import CHANNELS, SLA, Config, Prediction, Profile
 from advisor.core.prices import PriceTable
 from advisor.workloads.serverless_training.sync import COMPRESSIONS, OPTIMIZED
@@ -60,9 +61,10 @@ def on_instances(profile: Profile, job: TrainingJob, sla: SLA, prices: PriceTabl
                           basis=f"{iterations} steps x the slice's step time ({profile.method})")
     ev.predicted["duration_ms"] = duration
     ev.reach = duration.high
-    hourly = prices.usd(f"sagemaker.{profile.config.instance_type}")
+    platform = platforms.of(profile.config)
+    hourly = platform.hourly_usd(profile.config, prices)
     if hourly is None:
-        ev.reason = _unpriced(prices, f"sagemaker.{profile.config.instance_type}")
+        ev.reason = _unpriced(prices, platform.price_key(profile.config))
         return ev
     ev.cost = costs.training_on_instances(profile.config.instance_count, hourly, duration.value)
     ev.reason = _too_slow(sla, duration)
@@ -75,7 +77,7 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
     from recommender.serverless_fit import channels_in, sparsity_in
 
     s = profile.summary
-    config = Config("lambda-training", profile.config.memory_mb, None, workers, profile.config.architecture, channel)
+    config = Config(profile.config.platform, profile.config.memory_mb, None, workers, profile.config.architecture, channel)
     ev = Evaluated(config)
     params, timed = None, s  # timed: where a step's compute comes from
     if channel is not None:
@@ -103,9 +105,10 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
     ev.predicted["iteration_ms"] = _within_model_error(step.seconds * 1000, basis="compute + gradient exchange + "
                                                        "wait for the slowest worker")
     ev.reach = duration.high
-    gbs, req = prices.usd(f"lambda.{config.architecture}.gb_second"), prices.usd("lambda.request")
-    if gbs is None or req is None:
-        ev.reason = _unpriced(prices, f"lambda.{config.architecture}.gb_second")
+    try:
+        gbs, req = platforms.of(config).unit_prices(config, prices)
+    except Unpriced as missing:
+        ev.reason = _unpriced(prices, missing.key)
         return ev
     request_usd, node_hourly, reason = _channel_costs(channel, step.exchange, workers, prices)
     if reason:
@@ -162,14 +165,16 @@ def recommend_training(profiles: list[Profile], sla: SLA, job: TrainingJob, pric
     considered: list[Evaluated] = []
     slices = [p for p in profiles if p.feasible and "step_ms" in p.summary]
     for profile in slices:
-        if profile.config.platform == "sagemaker-training":
+        runs_on = platforms.of(profile.config).training
+        if runs_on == "instances":
             considered.append(on_instances(profile, job, sla, prices))
-        elif profile.config.platform == "lambda-training":
+        elif runs_on == "lambda-workers":
             for workers in WORKER_COUNTS:
                 for channel in ((None,) if workers == 1 else channels):
                     considered.append(on_lambda(profile, workers, channel, job, sla, prices))
     measured = {p.config.shape for p in slices}
-    for config in catalog.candidates(("sagemaker-training",)):
+    on_instances_platforms = tuple(n for n in platforms.names("training") if platforms.get(n).training == "instances")
+    for config in platforms.candidates(on_instances_platforms):
         if config not in measured:
             ev = Evaluated(config)
             ev.reason = "no basis: no training slice of this type (profile it; more vCPUs than this machine has " \

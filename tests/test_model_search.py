@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from advisor.core import catalog, prices
+from advisor.core import catalog, platforms, prices
 from advisor.core.domain import SLA, Config
 from recommender.model import PerformanceModel, Unpredictable, capacity_at, fit_curve
 from recommender.search import search
@@ -61,9 +61,9 @@ def test_burstable_types_are_held_to_their_baseline():
     assert burst.value == pytest.approx(full.value * catalog.instance_type("t3.medium").baseline_cpu)
 
 
-def _search(sla_text, rps, profiles, platforms=("lambda", "sagemaker-realtime", "sagemaker-serverless")):
+def _search(sla_text, rps, profiles, names=("lambda", "sagemaker-realtime", "sagemaker-serverless")):
     model = PerformanceModel.fit(profiles, 0.9)
-    return search(catalog.candidates(platforms), model, SLA.parse(sla_text, rps), rps, prices.load("us-east-1"), 730)
+    return search(platforms.candidates(names), model, SLA.parse(sla_text, rps), rps, prices.load("us-east-1"), 730)
 
 
 def test_search_picks_the_cheapest_that_meets_and_says_why_others_lost():

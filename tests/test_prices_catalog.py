@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.core import catalog, prices
+from advisor.core import catalog, platforms, prices
 from advisor.core.domain import Config
 from advisor.core.errors import BadInput, NotFound
 
@@ -58,9 +58,9 @@ def test_lambda_cpu_share_follows_memory():
 
 def test_platform_limits():
     with pytest.raises(BadInput):
-        catalog.validate(Config("lambda", memory_mb=64))
+        platforms.validate(Config("lambda", memory_mb=64))
     with pytest.raises(BadInput):
-        catalog.validate(Config("lambda", memory_mb=10241))
+        platforms.validate(Config("lambda", memory_mb=10241))
     with pytest.raises(BadInput):
-        catalog.validate(Config("sagemaker-serverless", memory_mb=1500))
-    assert len(catalog.lambda_candidates()) == 2 * len(catalog.LAMBDA_DEFAULT_GRID_MB)
+        platforms.validate(Config("sagemaker-serverless", memory_mb=1500))
+    assert len(platforms.get("lambda").candidates()) == 2 * len(catalog.LAMBDA_DEFAULT_GRID_MB)

@@ -106,12 +106,12 @@ def test_cli_recommend_with_measurements(tmp_path, data_dir):
 
 def test_adaptive_live_profiling_uses_the_same_exploration():
     """With no history, beliefs come from the parametric model; the loop stops within the budget."""
-    from advisor.core import catalog, prices
+    from advisor.core import platforms, prices
     from advisor.core.domain import SLA, Config
     from recommender.adaptive import adaptive_trials, cost_function
     from tests.conftest import lambda_profile
 
-    candidates = [c for c in catalog.lambda_candidates() if c.architecture == "x86_64"]
+    candidates = [c for c in platforms.get("lambda").candidates() if c.architecture == "x86_64"]
     asked = []
 
     def run_trial(config):

@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from advisor.core import catalog, settings
+from advisor.core import catalog, platforms, settings
 from advisor.backends.base import Invocation
 from advisor.core.domain import Config
 from advisor.core.errors import Infeasible, NotEmulable, TrialFailed
@@ -109,8 +109,8 @@ class LocalTarget:
 
     def __init__(self, model_path: Path, config: Config, limiter: CpuLimiter) -> None:
         self.config = config
-        self.share = catalog.vcpus(config)
-        self.memory_limit_mb = catalog.memory_mb(config)
+        self.share = platforms.vcpus(config)
+        self.memory_limit_mb = platforms.memory_mb(config)
         self.threads = 1 if config.is_memory_sized else int(self.share)
         env = dict(os.environ, OMP_NUM_THREADS=str(max(1, math.ceil(self.share))), TF_CPP_MIN_LOG_LEVEL="2")
         self._ids = itertools.count()
@@ -222,21 +222,21 @@ class LocalBackend:
 
     def check(self, config: Config) -> str | None:
         cores = len(available_cores())
-        if config.platform in ("ec2",):
-            return "not emulable here: ec2 configs are recommend-only"
-        if config.platform in ("lambda-training", "sagemaker-training"):
+        profiler = platforms.of(config).local_profiler
+        if profiler is None:
+            return f"not emulable here: {config.platform} configs are recommend-only"
+        if profiler == "training":
             return "training trials run through the training profiler"
         if config.architecture != _MACHINE_ARCH:
             return f"not emulable here: {config.architecture} (this machine is {_MACHINE_ARCH})"
-        if not config.is_memory_sized:
+        if platforms.of(config).processor(config) != "cpu":
             itype = catalog.instance_type(config.instance_type or "")
-            if itype.has_accelerator:
-                return f"not emulable here: {itype.gpu or itype.accelerator} (this machine has no accelerator)"
-        need = catalog.vcpus(config)
+            return f"not emulable here: {itype.gpu or itype.accelerator} (this machine has no accelerator)"
+        need = platforms.vcpus(config)
         if need > cores + 1e-9:
             return f"not emulable here: needs {need:.2f} vCPUs, this machine has {cores}"
-        if catalog.memory_mb(config) > machine_memory_mb():
-            return f"not emulable here: needs {catalog.memory_mb(config):.0f} MB, this machine has {machine_memory_mb():.0f} MB"
+        if platforms.memory_mb(config) > machine_memory_mb():
+            return f"not emulable here: needs {platforms.memory_mb(config):.0f} MB, this machine has {machine_memory_mb():.0f} MB"
         return None
 
     def model_path(self, workload: WorkloadSpec) -> Path:

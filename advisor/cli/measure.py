@@ -57,7 +57,7 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
                             "max_usd": max_usd, "concurrency": concurrency}
     body = {k: v for k, v in body.items() if v is not None}
     if configs:
-        body["configs"] = [_parse_config(c) for c in configs]
+        body["configs"] = [service.config_from_text(c).to_dict() for c in configs]
     from advisor.cli.signals import terminate_as_interrupt
 
     if (backend or "") == "aws" and not as_json:
@@ -88,23 +88,6 @@ def profile(workload: str, backend: str | None, platform: str | None, strategy: 
         return
     for s in result["skipped"]:
         click.echo(f"skipped {s['config']}: {s['reason']}")
-
-
-def _parse_config(text: str) -> dict[str, Any]:
-    from advisor.core.errors import BadInput
-
-    parts = text.split(":")
-    if len(parts) < 2:
-        raise BadInput(f"cannot parse config {text!r}", hint="e.g. lambda:1024, lambda:1024:arm64, "
-                       "sagemaker-realtime:ml.c5.large", fields={"config": "unparseable"})
-    if parts[0] in ("lambda", "sagemaker-serverless", "lambda-training"):
-        try:
-            memory = int(parts[1])
-        except ValueError:
-            raise BadInput(f"memory in {text!r} is not a whole number of MB", hint="e.g. lambda:1024",
-                           fields={"config": "bad memory"}) from None
-        return {"platform": parts[0], "memory_mb": memory, "architecture": parts[2] if len(parts) > 2 else "x86_64"}
-    return {"platform": parts[0], "instance_type": parts[1], "instance_count": int(parts[2]) if len(parts) > 2 else 1}
 
 
 def _print_slices(result: dict[str, Any]) -> None:

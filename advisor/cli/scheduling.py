@@ -48,12 +48,12 @@ def _line(s: dict[str, Any]) -> str:
 @handles_errors
 def schedule_add(config_text: str | None, as_json: bool, **options: Any) -> None:
     """Add a schedule; a running scheduler picks it up within seconds."""
-    from advisor.cli.measure import _parse_config
+    from advisor import service
     from advisor.service import scheduling
 
     body = {k: v for k, v in options.items() if v is not None}
     if config_text:
-        body["config"] = _parse_config(config_text)
+        body["config"] = service.config_from_text(config_text).to_dict()
     created = scheduling.add(body)
     if as_json:
         _emit_json(created)

@@ -7,9 +7,7 @@ them). Prices are not here: they live in the dated tables of `advisor.core.price
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
-from advisor.core.domain import Config
 from advisor.core.errors import BadInput, NotFound
 
 LAMBDA_MIN_MB = 128
@@ -108,65 +106,3 @@ def instance_type(name: str) -> InstanceType:
 def lambda_vcpus(memory_mb: float) -> float:
     """Lambda's CPU share: in proportion to memory, 1 vCPU at 1,769 MB, at most 6."""
     return min(memory_mb / LAMBDA_MB_PER_VCPU, LAMBDA_MAX_VCPU)
-
-
-def vcpus(config: Config) -> float:
-    """The vCPUs one unit of CONFIG gets (one Lambda sandbox, one instance)."""
-    if config.platform in ("lambda", "lambda-training"):
-        return lambda_vcpus(config.memory_mb or 0)
-    if config.platform == "sagemaker-serverless":
-        # AWS does not publish Serverless Inference's CPU share; the Lambda ratio is our stated assumption.
-        return lambda_vcpus(config.memory_mb or 0)
-    return float(instance_type(config.instance_type or "").vcpus)
-
-
-def memory_mb(config: Config) -> float:
-    if config.is_memory_sized:
-        return float(config.memory_mb or 0)
-    return instance_type(config.instance_type or "").memory_gib * 1024
-
-
-def validate(config: Config) -> Config:
-    """Check a config against the platform's limits; raise BadInput/NotFound with the limit named."""
-    if config.platform in ("lambda", "lambda-training"):
-        if not LAMBDA_MIN_MB <= (config.memory_mb or 0) <= LAMBDA_MAX_MB:
-            raise BadInput(f"Lambda memory must be {LAMBDA_MIN_MB} to {LAMBDA_MAX_MB} MB, got {config.memory_mb} MB",
-                           hint="pick a size in 1 MB steps between those bounds", fields={"memory_mb": "out of range"})
-    elif config.platform == "sagemaker-serverless":
-        if config.memory_mb not in SERVERLESS_MEMORY_MB:
-            raise BadInput(f"Serverless Inference memory must be one of {SERVERLESS_MEMORY_MB} MB, "
-                           f"got {config.memory_mb} MB", hint="Serverless Inference sizes are whole GB from 1 to 6",
-                           fields={"memory_mb": "not a serverless size"})
-    elif config.platform in ("sagemaker-realtime", "sagemaker-training"):
-        instance_type(config.instance_type or "")
-    return config
-
-
-def lambda_candidates(grid: tuple[int, ...] = LAMBDA_DEFAULT_GRID_MB, platform: str = "lambda") -> list[Config]:
-    return [Config(platform, memory_mb=m, architecture=a) for a in ("x86_64", "arm64") for m in grid]
-
-
-def serverless_candidates() -> list[Config]:
-    return [Config("sagemaker-serverless", memory_mb=m) for m in SERVERLESS_MEMORY_MB]
-
-
-def instance_candidates(platform: str = "sagemaker-realtime") -> list[Config]:
-    """One config per instance type (count 1); the search scales counts out for the throughput."""
-    return [Config(platform, instance_type=t.sagemaker_name, architecture=t.architecture)
-            for t in INSTANCE_TYPES.values()]
-
-
-@lru_cache(maxsize=32)
-def candidates(platforms: tuple[str, ...]) -> tuple[Config, ...]:
-    """Every candidate config of PLATFORMS (instances at count 1; the search scales them out)."""
-    out: list[Config] = []
-    for platform in platforms:
-        if platform == "lambda":
-            out += lambda_candidates()
-        elif platform == "sagemaker-serverless":
-            out += serverless_candidates()
-        elif platform in ("sagemaker-realtime", "sagemaker-training"):
-            out += instance_candidates(platform)
-        elif platform == "lambda-training":
-            out += lambda_candidates(platform="lambda-training")
-    return tuple(out)

@@ -7,14 +7,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from advisor.core import platforms
 from advisor.core.errors import BadInput
 
-PLATFORMS = ("lambda", "sagemaker-realtime", "sagemaker-serverless", "sagemaker-training",
-             "lambda-training", "ec2")
-INFERENCE_PLATFORMS = ("lambda", "sagemaker-realtime", "sagemaker-serverless", "ec2")
-TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training", "ec2")
 CHANNELS = ("s3", "dynamodb", "memcached")  # gradient channels of serverless training
-MEMORY_PLATFORMS = ("lambda", "sagemaker-serverless", "lambda-training")
 ARCHITECTURES = ("x86_64", "arm64")
 
 
@@ -30,13 +26,11 @@ class Config:
     channel: str | None = None  # lambda-training: what the workers exchange gradients through
 
     def __post_init__(self) -> None:
-        if self.platform not in PLATFORMS:
-            raise BadInput(f"unknown platform {self.platform!r}", hint="one of: " + ", ".join(PLATFORMS),
-                           fields={"platform": "unknown"})
+        platform = platforms.get(self.platform)
         if self.architecture not in ARCHITECTURES:
             raise BadInput(f"unknown architecture {self.architecture!r}", hint="x86_64 or arm64",
                            fields={"architecture": "unknown"})
-        if self.platform in MEMORY_PLATFORMS:
+        if platform.memory_sized:
             if self.memory_mb is None:
                 raise BadInput(f"{self.platform} needs memory_mb", hint="e.g. memory_mb 1024",
                                fields={"memory_mb": "required"})
@@ -46,13 +40,15 @@ class Config:
         if self.instance_count < 1:
             raise BadInput("instance_count must be at least 1", hint="omit it for one instance",
                            fields={"instance_count": "must be >= 1"})
-        if self.channel is not None and (self.platform != "lambda-training" or self.channel not in CHANNELS):
-            raise BadInput(f"channel {self.channel!r} is for lambda-training only, one of " + ", ".join(CHANNELS),
-                           hint="omit channel for other platforms", fields={"channel": "invalid"})
+        if self.channel is not None and self.channel not in platform.channels:
+            raise BadInput(f"channel {self.channel!r} does not fit {self.platform}"
+                           + (": one of " + ", ".join(platform.channels) if platform.channels else ""),
+                           hint="a channel is for serverless training's workers; omit it otherwise",
+                           fields={"channel": "invalid"})
 
     @property
     def is_memory_sized(self) -> bool:
-        return self.platform in MEMORY_PLATFORMS
+        return platforms.get(self.platform).memory_sized
 
     @cached_property
     def key(self) -> str:

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from advisor.core import platforms
 from advisor.core.aws import translated
 from advisor.deploy.common import RolledBack, finish_plan
 from advisor.core.errors import AdvisorError, BadInput, Conflict, TrialFailed
@@ -51,7 +52,7 @@ def plan_lambda(recommendation: dict[str, Any], current: LambdaState, function: 
                 steps: tuple[float, ...] = ()) -> dict[str, Any]:
     """The plan: what changes, in what order, and what it costs per month before and after. Pure."""
     chosen = recommendation["chosen"]
-    if chosen["platform"] != "lambda":
+    if platforms.get(chosen["platform"]).deploy_target != "lambda":
         raise BadInput(f"recommendation {recommendation['id']} is for {chosen['platform']}, not Lambda",
                        hint="deploying SageMaker endpoints is not available yet; ec2 configs are recommend-only",
                        fields={"recommendation": "not a Lambda config"})

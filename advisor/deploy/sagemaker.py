@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from advisor.core import platforms
 from advisor.core.aws import translated
 from advisor.deploy.common import RolledBack, finish_plan
 from advisor.core.errors import AdvisorError, BadInput, Conflict
@@ -57,11 +58,12 @@ def read_endpoint_state(control: Any, endpoint: str) -> EndpointState:
 def plan_sagemaker(recommendation: dict[str, Any], current: EndpointState, endpoint: str,
                    alarms: tuple[str, ...] = (), canary_percent: int | None = None) -> dict[str, Any]:
     chosen = recommendation["chosen"]
-    if chosen["platform"] not in ("sagemaker-realtime", "sagemaker-serverless"):
+    platform = platforms.get(chosen["platform"])
+    if platform.deploy_target != "sagemaker":
         raise BadInput(f"recommendation {recommendation['id']} is for {chosen['platform']}, not a SageMaker endpoint",
                        hint="deploy Lambda recommendations with --function; ec2 configs are recommend-only",
                        fields={"recommendation": "not a SageMaker config"})
-    serverless = chosen["platform"] == "sagemaker-serverless"
+    serverless = platform.memory_sized
     desired = ({"serverless_memory_mb": chosen["memory_mb"]} if serverless else
                {"instance_type": chosen["instance_type"], "instance_count": chosen["instance_count"]})
     same = (current.serverless_memory_mb == chosen.get("memory_mb") if serverless else

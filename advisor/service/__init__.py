@@ -4,7 +4,7 @@ Each function takes plain values (what a user typed or posted), validates them i
 work, and returns plain JSON-ready dicts. Errors are `AdvisorError`s with a hint.
 """
 
-from advisor.service.common import (_number, _store_for, _workload_and_version, _workload_id, create_workload,
+from advisor.service.common import (config_from_text, _number, _store_for, _workload_and_version, _workload_id, create_workload,
                                     get_workload, list_workloads, parse_platforms, prices_show, store)
 from advisor.service.cloud import gc_delete, gc_find
 from advisor.service.deploying import apply as apply_plan
@@ -14,6 +14,6 @@ from advisor.service.profiling import default_grid, estimate, get_job, profile, 
 from advisor.service.recommending import (_answers, _models, fitted_model, get_recommendation, recommend,
                                           recommend_from_measurements, recommend_json)
 
-__all__ = ["estimate", "apply_plan", "plan_deployment", "gc_delete", "gc_find", "create_workload", "default_grid", "fitted_model", "get_job", "get_recommendation", "get_workload",
+__all__ = ["config_from_text", "estimate", "apply_plan", "plan_deployment", "gc_delete", "gc_find", "create_workload", "default_grid", "fitted_model", "get_job", "get_recommendation", "get_workload",
            "import_profiles", "list_workloads", "parse_platforms", "prices_show", "profile", "recommend",
            "recommend_from_measurements", "recommend_json", "start_profile_job", "store"]

@@ -7,8 +7,7 @@ import threading
 from functools import lru_cache
 from typing import Any, Callable
 
-from advisor.core import catalog, settings
-from advisor.core.domain import INFERENCE_PLATFORMS, PLATFORMS
+from advisor.core import catalog, platforms, settings
 from advisor.core.errors import BadInput, NotFound
 from advisor.store.database import Store
 from advisor.workloads import BUILTIN
@@ -61,19 +60,33 @@ def get_workload(workload_id: str) -> dict[str, Any]:
 
 
 # -- parsing shared by the CLI and the API ------------------------------------------------------------------------
-def parse_platforms(value: Any, allowed: tuple[str, ...] = INFERENCE_PLATFORMS) -> tuple[str, ...]:
+def parse_platforms(value: Any, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Platform names from a comma-separated string or a list; ALLOWED defaults to the inference platforms, and
+    nothing given means those the search serves by default."""
+    allowed = platforms.names("inference") if allowed is None else allowed
     if value in (None, "", []):
-        return ("lambda", "sagemaker-realtime", "sagemaker-serverless")
+        return platforms.searched_by_default()
     items = value.split(",") if isinstance(value, str) else list(value)
     out = tuple(str(i).strip() for i in items if str(i).strip())
     for item in out:
-        if item not in PLATFORMS:
+        if item not in platforms.names():
             raise BadInput(f"unknown platform {item!r}", hint="one or more of: " + ", ".join(allowed),
                            fields={"platform": "unknown"})
         if item not in allowed:
             raise BadInput(f"platform {item!r} does not fit this request", hint="use one of: " + ", ".join(allowed),
                            fields={"platform": "not allowed here"})
     return out
+
+
+def config_from_text(text: str) -> Config:
+    """A config from its command-line spelling, PLATFORM:SIZE[:EXTRA], e.g. lambda:1024:arm64 or
+    sagemaker-realtime:ml.c5.large:2; its platform reads the rest."""
+    platform, _, rest = str(text).partition(":")
+    value, _, extra = rest.partition(":")
+    if not value:
+        raise BadInput(f"cannot parse config {text!r}", hint="e.g. lambda:1024, lambda:1024:arm64, "
+                       "sagemaker-realtime:ml.c5.large", fields={"config": "unparseable"})
+    return platforms.get(platform).parse(value, extra or None)
 
 
 def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = float, minimum: float | None = None) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.core import platforms
 from advisor.core.errors import BadInput
 from advisor.service.common import store
 
@@ -18,7 +19,8 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
                        fields={"recommendation": "required"})
     recommendation = store().get_recommendation(str(rec_id))
     platform = recommendation["chosen"]["platform"]
-    if platform == "lambda":
+    target = platforms.get(platform).deploy_target
+    if target == "lambda":
         function = body.get("function")
         if not function:
             raise BadInput("function is required for a Lambda deployment", hint="name the function: --function NAME",
@@ -30,7 +32,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
                            fields={"steps": "out of range"})
         current = deploy.read_lambda_state(client("lambda"), str(function), alias)
         result = deploy.plan_lambda(recommendation, current, str(function), alias, steps)
-    elif platform in ("sagemaker-realtime", "sagemaker-serverless"):
+    elif target == "sagemaker":
         endpoint = body.get("endpoint")
         if not endpoint:
             raise BadInput("endpoint is required for a SageMaker deployment", hint="name it: --endpoint NAME",

@@ -5,27 +5,31 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from advisor.core import catalog, settings
-from advisor.core.domain import MEMORY_PLATFORMS, PLATFORMS, SLA, Config, Profile
+from advisor.core import platforms, settings
+from advisor.core.domain import SLA, Config, Profile
 from advisor.core.errors import AdvisorError, BadInput
 from advisor.workloads import builtin
 from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
 
 
-def default_grid(platforms: tuple[str, ...] | None, setting: str = "BOOTSTRAP_GRID") -> list[Config]:
+def default_grid(platform_names: tuple[str, ...] | None, setting: str = "BOOTSTRAP_GRID") -> list[Config]:
     """The configs a grid setting names (ADVISOR_BOOTSTRAP_GRID, or ADVISOR_TRAINING_GRID for training), e.g.
     'lambda:512,1024;sagemaker-realtime:ml.c5.large', limited to PLATFORMS when given."""
     configs: list[Config] = []
     for part in str(settings.get(setting)).split(";"):
         platform, _, values = part.partition(":")
         platform = platform.strip()
-        if platforms is not None and platform not in platforms:
+        if platform_names is not None and platform not in platform_names:
             continue
         for value in filter(None, (v.strip() for v in values.split(","))):
-            config = Config(platform, memory_mb=int(value)) if platform in MEMORY_PLATFORMS \
-                else Config(platform, instance_type=value)
-            configs.append(catalog.validate(config))
+            configs.append(platforms.validate(platforms.get(platform).parse(value)))
     return configs
+
+
+def _billed_per_invocation_on_aws() -> tuple[str, ...]:
+    """What an AWS profile tries when no platform is named: the platforms whose trials cost cents (per
+    invocation), not endpoint-hours."""
+    return tuple(n for n in platforms.names() if platforms.get(n).aws_trials == "lambda")
 
 
 def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]:
@@ -38,7 +42,8 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     if backend_name not in ("local", "aws"):
         raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="local or aws",
                        fields={"backend": "unsupported"})
-    platforms = parse_platforms(body.get("platform") or ("lambda" if backend_name == "aws" else None), PLATFORMS)
+    platform_names = parse_platforms(body.get("platform") or (_billed_per_invocation_on_aws() if backend_name == "aws" else None),
+                                     platforms.names())
     max_trials = _number(body, "max_trials", None, int, 1)
     max_usd = _number(body, "max_usd", None, float, 0.0)
     strategy = body.get("strategy", "grid")
@@ -49,18 +54,18 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
             raise BadInput("the adaptive strategy needs the SLA it profiles for", hint="e.g. --sla 'p95<=50ms'",
                            fields={"sla": "required"})
         SLA.parse(str(body["sla"]), _number(body, "rps", None, float))
-        if platforms != ("lambda",) and body.get("platform"):
+        if body.get("platform") and not all(platforms.get(n).explorable for n in platform_names):
             raise BadInput("the adaptive strategy explores Lambda memory sizes so far",
                            hint="use --platform lambda, or the grid strategy for instances",
                            fields={"platform": "not supported by adaptive"})
     if body.get("configs"):
         configs = [Config.from_dict(c) for c in body["configs"]]
     elif spec.kind == "training":
-        configs = default_grid(platforms if body.get("platform") else None, "TRAINING_GRID")
+        configs = default_grid(platform_names if body.get("platform") else None, "TRAINING_GRID")
     else:
-        configs = default_grid(platforms)
+        configs = default_grid(platform_names)
     for c in configs:
-        catalog.validate(c)
+        platforms.validate(c)
     if max_trials:
         configs = configs[:max_trials]
     from advisor.service.profiling_aws import estimated_cost
@@ -134,10 +139,11 @@ def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any
     sla = SLA.parse(str(body["sla"]), rps)
     budget = _number(body, "max_trials", 3, int, 1)
     confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
-    candidates = [c for c in catalog.lambda_candidates() if backend.check(c) is None]
-    skipped = [{"config": c.to_dict(), "reason": r} for c in catalog.lambda_candidates()
+    explorable = platforms.candidates(tuple(n for n in platforms.names() if platforms.get(n).explorable))
+    candidates = [c for c in explorable if backend.check(c) is None]
+    skipped = [{"config": c.to_dict(), "reason": r} for c in explorable
                if (r := backend.check(c)) is not None]
-    first = min(candidates, key=lambda c: abs((c.memory_mb or 0) - catalog.LAMBDA_MB_PER_VCPU))
+    first = min(candidates, key=lambda c: abs(platforms.vcpus(c) - 1.0))  # one full vCPU
     cost = cost_function(sla, rps or 1.0, price_tables.from_settings(), {})
     history = [p for w in store().list_workloads() if w["id"] != spec.id
                for p in store().profiles(w["id"]) if p.config in set(candidates)]

@@ -6,8 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from advisor.core import catalog, settings
-from advisor.core.domain import PLATFORMS, SLA, Profile
+from advisor.core import platforms, settings
+from advisor.core.domain import SLA, Profile
 from advisor.core.errors import BadInput, NoFeasibleConfig
 from advisor.service.common import _lock, _number, _workload_and_version, parse_platforms, store
 
@@ -60,13 +60,13 @@ def _recommend(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         from advisor.service.training import recommend_training
 
         return recommend_training(body, workload_id, sla, version)
-    platforms = parse_platforms(body.get("platform"))
+    platform_names = parse_platforms(body.get("platform"))
     confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
     if confidence >= 1:
         raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
     hours = float(settings.get("HOURS_PER_MONTH"))
     table = price_tables.from_settings()
-    request = {"workload": workload_id, "sla": sla.text, "rps": rps, "platform": list(platforms),
+    request = {"workload": workload_id, "sla": sla.text, "rps": rps, "platform": list(platform_names),
                "confidence": confidence, "region": table.region}
     rec_id = "rec-" + hashlib.sha256(json.dumps([request, version, table.fingerprint, hours],
                                                 sort_keys=True).encode()).hexdigest()[:16]
@@ -80,7 +80,7 @@ def _recommend(body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
                                hint=f"run `advisor profile --workload {workload_id}` or import measurements first",
                                fields={"workload": "no profiles"})
     effective_rps = rps if rps is not None else 1.0
-    result = search(catalog.candidates(platforms), model, sla, effective_rps, table, hours)
+    result = search(platforms.candidates(platform_names), model, sla, effective_rps, table, hours)
 
     basis = {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region,
              "model": model.describe(), "confidence": confidence,
@@ -136,8 +136,8 @@ def recommend_from_measurements(body: dict[str, Any], csv_text: str, source: str
         raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
     profiles = profiles_from_rows(read_csv(csv_text, source))
     replay = ReplayBackend(profiles, workload_id, budget)
-    platforms = parse_platforms(body.get("platform"), PLATFORMS) if body.get("platform") else None
-    candidates = [c for c in replay.candidates() if platforms is None or c.platform in platforms]
+    platform_names = parse_platforms(body.get("platform"), platforms.names()) if body.get("platform") else None
+    candidates = [c for c in replay.candidates() if platform_names is None or c.platform in platform_names]
     if not candidates:
         raise BadInput(f"no config of {workload_id!r} in the file is on the platforms asked",
                        hint="drop --platform or name the file's platforms", fields={"platform": "no candidates"})

@@ -158,15 +158,10 @@ def _model(workload: str, confidence: float) -> Any:
 
 
 def _neighbours(config: Config) -> list[Config]:
-    """The deployed config and the Lambda sizes either side of it: enough to see a better size appear."""
-    from advisor.core import catalog
+    """The deployed config and those beside it (for Lambda, the sizes either side): enough to see a better one."""
+    from advisor.core import platforms
 
-    if config.platform != "lambda":
-        return [config]
-    grid = sorted(set(catalog.LAMBDA_DEFAULT_GRID_MB) | {config.memory_mb or 0})
-    at = grid.index(config.memory_mb or 0)
-    return [Config("lambda", memory_mb=m, architecture=config.architecture)
-            for m in grid[max(0, at - 1):at + 2]]
+    return platforms.of(config).neighbours(config)
 
 
 def _current(schedule: dict[str, Any]) -> Config | None:

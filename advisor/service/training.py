@@ -6,12 +6,10 @@ import hashlib
 import json
 from typing import Any
 
-from advisor.core import settings
+from advisor.core import platforms, settings
 from advisor.core.domain import SLA, Config
 from advisor.core.errors import BadInput, NoFeasibleConfig
 from advisor.service.common import Progress, _number, store
-
-TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training")
 
 
 def configured_channels() -> dict[str, dict[str, Any]]:
@@ -69,7 +67,7 @@ def recommend_training(body: dict[str, Any], workload_id: str, sla: SLA, version
                "region": table.region}
     rec_id = "rec-" + hashlib.sha256(json.dumps([request, version, table.fingerprint], sort_keys=True)
                                      .encode()).hexdigest()[:16]
-    profiles = [p for p in store().profiles(workload_id) if p.config.platform in TRAINING_PLATFORMS]
+    profiles = [p for p in store().profiles(workload_id) if platforms.of(p.config).training]
     if not any("step_ms" in p.summary for p in profiles):
         raise NoFeasibleConfig(f"workload {workload_id!r} has no training slices yet",
                                hint=f"run `advisor profile --workload {workload_id}` first",

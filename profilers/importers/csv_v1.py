@@ -13,14 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from advisor.core import catalog
-from advisor.core.domain import MEMORY_PLATFORMS, PLATFORMS, Config, Measurement, Profile
+from advisor.core import catalog, platforms
+from advisor.core.domain import Config, Measurement, Profile
 from advisor.core.errors import AdvisorError, BadInput
 from advisor.core.stats import invocation_summary
 
 REQUIRED_COLUMNS = ("workload", "platform", "duration_ms")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
-TRAINING_PLATFORMS = ("sagemaker-training", "lambda-training")
 
 
 @dataclass
@@ -62,8 +61,9 @@ def _row(line: int, raw: dict[str, str]) -> Row:
     if not workload:
         raise ValueError("workload is empty")
     platform = (raw.get("platform") or "").strip()
-    if platform not in PLATFORMS:
-        raise ValueError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+    if platform not in platforms.names():
+        raise ValueError(f"unknown platform {platform!r} (one of {', '.join(platforms.names())})")
+    memory_sized = platforms.get(platform).memory_sized
     duration = _number(raw.get("duration_ms", ""), "duration_ms")
     if duration is None:
         raise ValueError("duration_ms is required")
@@ -72,7 +72,7 @@ def _row(line: int, raw: dict[str, str]) -> Row:
     overrides = {k: v for k in ("usd_per_hour", "vcpus", "memory_gib")
                  if (v := _number(raw.get(k, ""), k)) is not None}
     instance_type = (raw.get("instance_type") or "").strip() or None
-    if platform not in MEMORY_PLATFORMS:
+    if not memory_sized:
         if not instance_type:
             raise ValueError(f"{platform} rows need instance_type")
         known = instance_type.removeprefix("ml.") in catalog.INSTANCE_TYPES
@@ -80,10 +80,10 @@ def _row(line: int, raw: dict[str, str]) -> Row:
         if not known and missing:
             raise ValueError(f"instance type {instance_type!r} is not in the catalog: give "
                              + ", ".join(missing))
-    config = Config(platform, int(memory) if memory is not None and platform in MEMORY_PLATFORMS else None,
-                    instance_type if platform not in MEMORY_PLATFORMS else None, int(count),
+    config = Config(platform, int(memory) if memory is not None and memory_sized else None,
+                    instance_type if not memory_sized else None, int(count),
                     (raw.get("architecture") or "").strip() or "x86_64")
-    catalog.validate(config) if platform in MEMORY_PLATFORMS else None
+    platforms.validate(config) if memory_sized else None
     measurement = Measurement(
         duration_ms=duration, billed_duration_ms=_number(raw.get("billed_duration_ms", ""), "billed_duration_ms"),
         init_duration_ms=_number(raw.get("init_duration_ms", ""), "init_duration_ms"),
@@ -145,4 +145,4 @@ def profiles_from_rows(rows: Iterable[Row], method: str = "import:csv") -> list[
 
 
 def kind_of(rows: Iterable[Row]) -> str:
-    return "training" if any(r.config.platform in TRAINING_PLATFORMS for r in rows) else "inference"
+    return "training" if any(platforms.of(r.config).training for r in rows) else "inference"

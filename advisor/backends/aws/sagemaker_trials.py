@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+from advisor.core import platforms
 from advisor.core.aws import client, translated
 from advisor.core.domain import Config, Measurement, Profile
 from advisor.core.errors import Infeasible, TrialFailed
@@ -75,7 +76,7 @@ class SageMakerTrials:
                                       Tags=self._tags())
         self._made.append(("model", name))
         variant: dict[str, Any] = {"VariantName": "trial", "ModelName": name}
-        if config.platform == "sagemaker-serverless":
+        if platforms.of(config).memory_sized:  # Serverless Inference
             variant["ServerlessConfig"] = {"MemorySizeInMB": config.memory_mb, "MaxConcurrency": 20}
         else:
             variant.update(InstanceType=config.instance_type, InitialInstanceCount=config.instance_count)
