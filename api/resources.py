@@ -22,9 +22,6 @@ def healthz() -> Any:
 @bp.post("/recommend")
 def post_recommend() -> Any:
     body = schemas.validate(json_body(), schemas.RECOMMEND)
-    if "measurements_csv" in body:  # what-if: replayed trials from the posted CSV, nothing stored
-        csv_text = body.pop("measurements_csv")
-        return jsonify(service.recommend_from_measurements(body, csv_text, "measurements_csv"))
     return Response(service.recommend_json(body), mimetype="application/json")
 
 
@@ -83,7 +80,7 @@ def post_deployment() -> Any:
 
 @bp.get("/deployments/<deployment_id>")
 def get_deployment(deployment_id: str) -> Any:
-    return jsonify(service.store().get_deployment(deployment_id))
+    return jsonify(service.get_deployment(deployment_id))
 
 
 @bp.post("/deployments/<deployment_id>/apply")

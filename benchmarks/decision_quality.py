@@ -150,7 +150,7 @@ def timing(path: Path, rows_wanted: int = 20_000) -> tuple[int, float]:
     csv_text = "\n".join([header] + copies[:rows_wanted]) + "\n"
     workload = copies[0].split(",")[0]
     start = time.perf_counter()
-    service.recommend_from_measurements({"workload": workload, "sla": "p95<=5s", "max_trials": 3}, csv_text, "big.csv")
+    service.recommend({"workload": workload, "sla": "p95<=5s", "max_trials": 3, "measurements_csv": csv_text}, "big.csv")
     return rows_wanted, time.perf_counter() - start
 
 

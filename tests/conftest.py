@@ -18,11 +18,9 @@ def data_dir(tmp_path, monkeypatch):
     for name in ("ADVISOR_DATABASE_URL", "ADVISOR_API_TOKEN", "ADVISOR_PRICE_OVERRIDES", "ADVISOR_DISCOUNTS",
                  "ADVISOR_REGION"):
         monkeypatch.delenv(name, raising=False)
-    service._store_for.cache_clear()
-    service._models.clear()
-    service._answers.clear()
+    service.reset_caches()
     yield tmp_path
-    service._store_for.cache_clear()
+    service.reset_caches()
 
 
 def lambda_profile(workload: str, memory_mb: int, serial_ms: float = 4.0, cpu_ms: float = 12.0, seed: int = 0,

@@ -140,11 +140,11 @@ def test_an_unusable_store_is_a_503_with_the_error_shape(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("ADVISOR_DATA_DIR", str(blocker / "sub"))
-    service._store_for.cache_clear()
+    service.reset_caches()
     try:
         client = create_app({"TESTING": True}).test_client()
         err = _error(client.get("/workloads"), 503, "store_unavailable")
         assert "ADVISOR_DATA_DIR" in err["hint"]
         _error(client.post("/recommend", json={"workload": "w", "sla": "p95<=1s"}), 503, "store_unavailable")
     finally:
-        service._store_for.cache_clear()
+        service.reset_caches()

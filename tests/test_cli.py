@@ -69,9 +69,9 @@ def test_an_unusable_store_exits_1_with_a_hint(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVISOR_DATA_DIR", str(blocker / "sub"))
     from advisor import service
 
-    service._store_for.cache_clear()
+    service.reset_caches()
     result = CliRunner().invoke(main, ["workloads"], catch_exceptions=False)
-    service._store_for.cache_clear()
+    service.reset_caches()
     assert result.exit_code == 1 and "hint:" in result.output and "Traceback" not in result.output
 
 

@@ -16,6 +16,11 @@ from profilers.importers import profiles_from_rows, read_csv
 SIZES = [1024, 1536, 2048, 2560, 3072, 4096]
 
 
+def what_if(body, text, source):
+    """A recommendation from measurements, as both front ends ask for it."""
+    return service.recommend(dict(body, measurements_csv=text), source)
+
+
 def family_csv(n_workloads=12, seed=1):
     """Workloads of one family: t(m) = scale * (a + b / min(m/1769, c)) with noise; one has failures."""
     rng = random.Random(seed)
@@ -56,7 +61,7 @@ def test_recommend_from_measurements_meets_the_sla_within_the_budget(level):
     text = family_csv()
     t = truth(text, "w5")
     limit = min(t.values()) * level
-    answer = service.recommend_from_measurements(
+    answer = what_if(
         {"workload": "w5", "sla": f"p95<={limit:.3f}ms", "max_trials": 3}, text, "family.csv")
     chosen = answer["chosen"]["memory_mb"]
     assert t[chosen] <= limit + 1e-6  # the pick truly meets the SLA
@@ -68,8 +73,8 @@ def test_recommend_from_measurements_meets_the_sla_within_the_budget(level):
 def test_the_same_inputs_give_the_same_answer():
     text = family_csv()
     body = {"workload": "w2", "sla": "p95<=400ms", "max_trials": 3}
-    assert service.recommend_from_measurements(dict(body), text, "f.csv") == \
-        service.recommend_from_measurements(dict(body), text, "f.csv")
+    assert what_if(dict(body), text, "f.csv") == \
+        what_if(dict(body), text, "f.csv")
 
 
 def test_failed_rows_make_a_config_infeasible():
@@ -84,11 +89,11 @@ def test_failed_rows_make_a_config_infeasible():
 def test_unmeetable_and_bad_requests():
     text = family_csv()
     with pytest.raises(NoFeasibleConfig):
-        service.recommend_from_measurements({"workload": "w1", "sla": "p95<=0.5ms"}, text, "f.csv")
+        what_if({"workload": "w1", "sla": "p95<=0.5ms"}, text, "f.csv")
     with pytest.raises(NotFound):
-        service.recommend_from_measurements({"workload": "nope", "sla": "p95<=100ms"}, text, "f.csv")
+        what_if({"workload": "nope", "sla": "p95<=100ms"}, text, "f.csv")
     with pytest.raises(BadInput):
-        service.recommend_from_measurements({"workload": "w1", "sla": "p95<=100ms", "max_trials": 0}, text, "f.csv")
+        what_if({"workload": "w1", "sla": "p95<=100ms", "max_trials": 0}, text, "f.csv")
 
 
 def test_cli_recommend_with_measurements(tmp_path, data_dir):
@@ -132,7 +137,7 @@ def test_a_deadline_answer_is_valid_json():
     for w, scale in (("a", 1.0), ("b", 1.7), ("c", 0.6)):
         for count in (2, 4, 8):
             lines.append(f"{w},ec2,t2.medium,{count},{scale * 600000 / count + 20000:.0f},false,0.0464,2,4")
-    answer = service.recommend_from_measurements({"workload": "b", "sla": "deadline<=10m", "max_trials": 2},
+    answer = what_if({"workload": "b", "sla": "deadline<=10m", "max_trials": 2},
                                                  "\n".join(lines) + "\n", "runs.csv")
     text = json.dumps(answer, allow_nan=False)  # raises on NaN or infinity
     assert answer["cost"]["usd_total"] > 0 and answer["cost"]["usd_per_hour"] is None

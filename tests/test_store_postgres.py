@@ -21,9 +21,7 @@ def test_recommend_end_to_end_on_postgresql(pg_url, monkeypatch):
     from tests.conftest import instance_profile, lambda_profile
 
     monkeypatch.setenv("ADVISOR_DATABASE_URL", pg_url)
-    service._store_for.cache_clear()
-    service._models.clear()
-    service._answers.clear()
+    service.reset_caches()
     try:
         store = service.store()
         assert store.schema_version() >= 1
@@ -38,4 +36,4 @@ def test_recommend_end_to_end_on_postgresql(pg_url, monkeypatch):
         service.store().init()  # a second start migrates nothing and loses nothing
         assert len(store.profiles("ncf-recommender")) == 4
     finally:
-        service._store_for.cache_clear()
+        service.reset_caches()

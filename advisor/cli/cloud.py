@@ -61,14 +61,13 @@ def deploy(recommendation_id: str | None, function: str | None, endpoint: str | 
 
     from advisor import service
     from advisor.core.errors import BadInput
-    from profilers.importers import read_text
 
     if plan_path:
         if not do_apply:
             raise BadInput("--plan goes with --apply", hint="advisor deploy --apply --plan plan.json",
                            fields={"plan": "without --apply"})
         try:
-            plan = _json.loads(read_text(plan_path))
+            plan = _json.loads(service.read_file(plan_path))
         except _json.JSONDecodeError as exc:
             raise BadInput(f"{plan_path} is not a plan: {exc}", hint="use a file written by --out",
                            fields={"plan": "not JSON"}) from None

@@ -125,22 +125,16 @@ def recommend(workload: str, sla: str, rps: float | None, platform: str | None, 
               epochs: float | None, show_all: bool, as_json: bool) -> None:
     """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
     from advisor import service
-    from advisor.core.errors import BadInput
 
     body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence,
             "max_trials": max_trials, "seed": seed, "samples": samples, "epochs": epochs}
     body = {k: v for k, v in body.items() if v is not None}
+    source = "measurements_csv"
     if measurements:
         from pathlib import Path
 
-        from profilers.importers import read_text
-
-        answer = service.recommend_from_measurements(body, read_text(measurements), Path(measurements).name)
-    else:
-        if max_trials is not None:
-            raise BadInput("--max-trials applies to --measurements (replayed trials)",
-                           hint="for live trials use `advisor profile --max-trials`", fields={"max_trials": "unused"})
-        answer = service.recommend(body)
+        body["measurements_csv"], source = service.read_file(measurements), Path(measurements).name
+    answer = service.recommend(body, source)
     if as_json:
         _emit_json(answer)
         return
@@ -170,9 +164,8 @@ def profiles_import(file: str, fmt: str, workload: str | None, architecture: str
     from pathlib import Path
 
     from advisor import service
-    from profilers.importers import read_text
 
-    result = service.import_profiles(read_text(file), Path(file).name, fmt, workload, architecture)
+    result = service.import_profiles(service.read_file(file), Path(file).name, fmt, workload, architecture)
     if as_json:
         _emit_json(result)
         return

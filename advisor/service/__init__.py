@@ -1,19 +1,22 @@
 """The application layer. The CLI and the API call these functions and nothing lower.
 
-Each function takes plain values (what a user typed or posted), validates them into domain objects, does the
-work, and returns plain JSON-ready dicts. Errors are `AdvisorError`s with a hint.
+Each function takes plain values (what a user typed or posted), validates them once into domain objects (a
+request such as `RecommendRequest`), does the work, and returns plain JSON-ready dicts. Errors are
+`AdvisorError`s with a hint.
 """
 
-from advisor.service.common import (config_from_text, _number, _store_for, _workload_and_version, _workload_id, create_workload,
-                                    get_workload, list_workloads, parse_platforms, prices_show, store)
 from advisor.service.cloud import gc_delete, gc_find
+from advisor.service.common import (config_from_text, create_workload, get_workload, list_workloads,
+                                    parse_platforms, prices_show, reset_caches, store)
 from advisor.service.deploying import apply as apply_plan
+from advisor.service.deploying import get_deployment
 from advisor.service.deploying import plan as plan_deployment
-from advisor.service.importing import import_profiles
+from advisor.service.importing import import_formats, import_profiles, read_file
 from advisor.service.profiling import default_grid, estimate, get_job, profile, start_profile_job
-from advisor.service.recommending import (_answers, _models, fitted_model, get_recommendation, recommend,
-                                          recommend_from_measurements, recommend_json)
+from advisor.service.recommending import fitted_model, get_recommendation, recommend, recommend_json
+from advisor.service.requests import RecommendRequest
 
-__all__ = ["config_from_text", "estimate", "apply_plan", "plan_deployment", "gc_delete", "gc_find", "create_workload", "default_grid", "fitted_model", "get_job", "get_recommendation", "get_workload",
-           "import_profiles", "list_workloads", "parse_platforms", "prices_show", "profile", "recommend",
-           "recommend_from_measurements", "recommend_json", "start_profile_job", "store"]
+__all__ = ["RecommendRequest", "apply_plan", "config_from_text", "create_workload", "default_grid", "estimate",
+           "fitted_model", "gc_delete", "gc_find", "get_job", "get_recommendation", "get_deployment", "get_workload", "import_formats", "import_profiles", "read_file",
+           "list_workloads", "parse_platforms", "plan_deployment", "prices_show", "profile", "recommend",
+           "recommend_json", "reset_caches", "start_profile_job", "store"]

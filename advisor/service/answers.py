@@ -74,3 +74,27 @@ def recommendation(rec_id: str, workload_id: str, sla: SLA, result: Any, bound_m
 def closest(result: Any) -> list[dict[str, Any]]:
     return [{"config": e.config.to_dict(), "key": e.config.key, "reaches_ms": _r(e.reach), "reason": e.reason}
             for e in result.closest()]
+
+
+def basis(request: Any, table: Any, profiles: list[Any], model: str, **more: Any) -> dict[str, Any]:
+    """What an answer rests on: profiles, prices, model, confidence, what was assumed; MORE adds or overrides."""
+    notes = []
+    if any(p.method.startswith("local:") for p in profiles):
+        notes.append("local profiles emulate Lambda's CPU share and instance vCPUs on this machine's CPUs; "
+                     "they are not measurements on AWS hardware")
+    out = {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region, "model": model,
+           "confidence": request.confidence, "measured_by": sorted({p.method for p in profiles}),
+           "rps_assumed": request.rps is None, "seed": request.seed, "notes": notes}
+    out.update(more)
+    return out
+
+
+def raise_if_none_meets(result: Any, request: Any, basis: dict[str, Any], hint: str) -> None:
+    """The one "no feasible config" error: the closest candidates and the basis travel with it."""
+    from advisor.core.errors import NoFeasibleConfig
+
+    if result.chosen is None:
+        sla = request.sla
+        raise NoFeasibleConfig(f"no candidate meets {sla.text}" + (f" at {request.rps:g} rps" if request.rps else ""),
+                               hint=hint + "; the closest configs are listed", fields={"sla": "not met by any candidate"},
+                               extra={"closest": closest(result), "basis": basis})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from functools import lru_cache
@@ -15,6 +16,8 @@ from advisor.workloads import BUILTIN
 log = logging.getLogger("advisor")
 Progress = Callable[[float, str], None]
 _lock = threading.Lock()
+fitted_models: dict[tuple[str, str, str, float], Any] = {}  # (store, workload, profiles' version, confidence)
+answers_by_id: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}  # identical inputs, identical answer
 
 
 # -- the store ----------------------------------------------------------------------------------------------------
@@ -29,6 +32,22 @@ def _store_for(url: str) -> Store:
 
 def store() -> Store:
     return _store_for(settings.database_url())
+
+
+def reset_caches() -> None:
+    """Forget the open stores, fitted models and cached answers: the next call reads the settings afresh (a
+    changed ADVISOR_DATABASE_URL or data directory)."""
+    _store_for.cache_clear()
+    with _lock:
+        fitted_models.clear()
+        answers_by_id.clear()
+
+
+def save_answer(rec_id: str, request: Any, answer: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Store a recommendation with the request it answers; (the answer, its JSON)."""
+    text = json.dumps(answer)
+    store().save_recommendation(rec_id, request.workload, request.to_dict(), text)
+    return answer, text.encode()
 
 
 # -- workloads ----------------------------------------------------------------------------------------------------

@@ -50,6 +50,10 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def get_deployment(deployment_id: str) -> dict[str, Any]:
+    return store().get_deployment(deployment_id)
+
+
 def apply(plan_or_id: dict[str, Any] | str) -> dict[str, Any]:
     """Apply a stored plan (by id) or a plan document (as saved with --out), then record the outcome."""
     from advisor import deploy

@@ -8,6 +8,20 @@ from advisor.core.errors import BadInput
 from advisor.service.common import store
 
 
+def read_file(path: str) -> str:
+    """A user's file as text (measurements, a saved plan), or a BadInput that says why it cannot be read."""
+    from profilers.importers import read_text
+
+    return read_text(path)
+
+
+def import_formats() -> tuple[str, ...]:
+    """The measurement formats an import reads (besides auto-detection), from the importers' registry."""
+    from profilers.importers import FORMATS
+
+    return tuple(FORMATS)
+
+
 def import_profiles(text: str, source: str = "the file", fmt: str = "auto", workload: str | None = None,
                     architecture: str = "x86_64") -> dict[str, Any]:
     """Import measurements (CSV v1, CloudWatch REPORT lines, Power Tuning or Inference Recommender output) whole,

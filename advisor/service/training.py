@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from advisor.core import platforms, settings
 from advisor.core.domain import SLA, Config
 from advisor.core.errors import BadInput, NoFeasibleConfig
-from advisor.service.common import Progress, _number, store
+from advisor.service.common import Progress, save_answer, store
 
 
 def configured_channels() -> dict[str, dict[str, Any]]:
@@ -47,45 +45,36 @@ def profile_training(spec: Any, configs: list[Config], steps: int, progress: Pro
     return {"workload": spec.id, "backend": "local", "profiles": results, "skipped": skipped, "notes": notes}
 
 
-def recommend_training(body: dict[str, Any], workload_id: str, sla: SLA, version: str) -> tuple[dict, bytes]:
+def recommend_training(request: Any, version: str) -> tuple[dict, bytes]:
     """The cheapest training config that meets the deadline, from the workload's training slices."""
-    from advisor.service import answers
     from advisor.core import prices as price_tables
+    from advisor.service import answers
     from advisor.workloads import BUILTIN
     from advisor.workloads.serverless_training.worker import gradient_bytes
     from recommender.training import TrainingJob, recommend_training as search_training
 
-    spec = BUILTIN.get(workload_id)
-    samples = _number(body, "samples", (spec.params.get("samples") if spec else None), int, 1)
+    spec = BUILTIN.get(request.workload)
+    samples = request.samples or (spec.params.get("samples") if spec else None)
     if samples is None:
         raise BadInput("a training deadline needs the samples per epoch", hint="e.g. --samples 1000000",
                        fields={"samples": "required"})
-    epochs = _number(body, "epochs", 1.0, float, 0.0)
-    job = TrainingJob(samples, epochs, spec.batch_size if spec else 256, gradient_bytes(spec) if spec else 0)
+    job = TrainingJob(samples, request.epochs, spec.batch_size if spec else 256, gradient_bytes(spec) if spec else 0)
     table = price_tables.from_settings()
-    request = {"workload": workload_id, "sla": sla.text, "samples": samples, "epochs": epochs,
-               "region": table.region}
-    rec_id = "rec-" + hashlib.sha256(json.dumps([request, version, table.fingerprint], sort_keys=True)
-                                     .encode()).hexdigest()[:16]
-    profiles = [p for p in store().profiles(workload_id) if platforms.of(p.config).training]
+    rec_id = request.answer_id(version, table.fingerprint, table.region, samples)
+    profiles = [p for p in store().profiles(request.workload) if platforms.of(p.config).training]
     if not any("step_ms" in p.summary for p in profiles):
-        raise NoFeasibleConfig(f"workload {workload_id!r} has no training slices yet",
-                               hint=f"run `advisor profile --workload {workload_id}` first",
+        raise NoFeasibleConfig(f"workload {request.workload!r} has no training slices yet",
+                               hint=f"run `advisor profile --workload {request.workload}` first",
                                fields={"workload": "no training slices"})
-    result = search_training(profiles, sla, job, table)
-    basis = {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region,
-             "model": "training slices extrapolated: iterations x step time on instances; on Lambda, the analytical "
-                      "model of compute + gradient exchange + wait (recommender/serverless_model.py)",
-             "measured_by": sorted({p.method for p in profiles}), "samples": samples, "epochs": epochs,
-             "notes": ["local slices emulate Lambda's CPU share and instance vCPUs on this machine's CPUs; channel "
-                       "probes measure the channels configured here, not AWS's"]
-             if any(p.method.startswith("local:") for p in profiles) else []}
-    if result.chosen is None:
-        raise NoFeasibleConfig(f"no candidate meets {sla.text}", hint="relax the deadline or profile more configs",
-                               fields={"sla": "not met by any candidate"},
-                               extra={"closest": answers.closest(result), "basis": basis})
-    answer = answers.recommendation(rec_id, workload_id, sla, result, "duration_ms",
+    result = search_training(profiles, request.sla, job, table)
+    basis = answers.basis(
+        request, table, profiles, samples=samples, epochs=request.epochs,
+        model="training slices extrapolated: iterations x step time on instances; on Lambda, the analytical model of "
+              "compute + gradient exchange + wait (recommender/serverless_model.py)",
+        notes=["local slices emulate Lambda's CPU share and instance vCPUs on this machine's CPUs; channel probes "
+               "measure the channels configured here, not AWS's"]
+        if any(p.method.startswith("local:") for p in profiles) else [])
+    answers.raise_if_none_meets(result, request, basis, "relax the deadline or profile more configs")
+    answer = answers.recommendation(rec_id, request.workload, request.sla, result, "duration_ms",
                                     [p.config.to_dict() for p in profiles], basis)
-    text = json.dumps(answer)
-    store().save_recommendation(rec_id, workload_id, request, text)
-    return answer, text.encode()
+    return save_answer(rec_id, request, answer)
