@@ -16,8 +16,6 @@ Misfires and coalescing, set deliberately:
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from typing import Any
 
@@ -28,14 +26,10 @@ JOBSTORE_TABLE = "apscheduler_jobs"
 _current: "SchedulerProcess | None" = None
 
 
-def runner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def run_schedule(schedule_id: str) -> None:
     """The APScheduler job: run the schedule if this process still holds the lock (a paused-then-resumed holder
     that lost it must not run a job the new holder also runs)."""
-    from advisor.service.scheduling import execute
+    from advisor.service.scheduling import execute, runner_id
 
     me = _current
     if me is not None and not me.still_leader():
@@ -46,8 +40,9 @@ def run_schedule(schedule_id: str) -> None:
 
 class SchedulerProcess:
     def __init__(self, ttl_s: float | None = None, sync_s: float | None = None) -> None:
-        from advisor.store.schedules import Schedules
         from advisor.service.common import store
+        from advisor.service.scheduling import runner_id
+        from advisor.store.schedules import Schedules
 
         self.me = runner_id()
         self.store = store()

@@ -44,10 +44,10 @@ def bootstrap_store(progress: Any) -> None:
 
 
 def run(host: str | None = None, port: int | None = None, workers: int | None = None,
-        bootstrap: bool = False, with_scheduler: bool = False) -> None:
+        bootstrap: bool = False, with_scheduler: bool = False, progress: Any = lambda f, m: None) -> None:
+    """Serve under gunicorn; with BOOTSTRAP, first profile an empty store (reporting to PROGRESS)."""
     from gunicorn.app.base import BaseApplication
 
-    from advisor.cli import ProgressBar
     from api import create_app
 
     host = host or settings.get("HOST")
@@ -59,7 +59,7 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
 
     service.store()  # create or migrate the schema before workers fork
     if bootstrap:
-        bootstrap_store(ProgressBar(sys.stderr.isatty()))
+        bootstrap_store(progress)
 
     class Server(BaseApplication):
         def load_config(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from advisor.cli import _emit_json, handles_errors, json_option, main
+from advisor.cli import ProgressBar, _emit_json, handles_errors, json_option, main
 
 
 @main.group()
@@ -51,6 +51,9 @@ def prices_show(region: str | None, as_json: bool) -> None:
 @handles_errors
 def serve(host: str | None, port: int | None, workers: int | None, bootstrap: bool, with_scheduler: bool) -> None:
     """Serve the API and the web page with a production WSGI server (gunicorn)."""
+    import sys
+
     from api.server import run
 
-    run(host=host, port=port, workers=workers, bootstrap=bootstrap, with_scheduler=with_scheduler)
+    run(host=host, port=port, workers=workers, bootstrap=bootstrap, with_scheduler=with_scheduler,
+        progress=ProgressBar(sys.stderr.isatty()))

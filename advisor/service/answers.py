@@ -98,3 +98,8 @@ def raise_if_none_meets(result: Any, request: Any, basis: dict[str, Any], hint: 
         raise NoFeasibleConfig(f"no candidate meets {sla.text}" + (f" at {request.rps:g} rps" if request.rps else ""),
                                hint=hint + "; the closest configs are listed", fields={"sla": "not met by any candidate"},
                                extra={"closest": closest(result), "basis": basis})
+
+
+def profile_dict(p: Any) -> dict[str, Any]:
+    return {"config": p.config.to_dict(), "key": p.config.key, "method": p.method, "feasible": p.feasible,
+            "note": p.note, "summary": p.summary, "measurements": len(p.measurements)}

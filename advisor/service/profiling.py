@@ -9,6 +9,7 @@ from advisor.core import platforms, settings
 from advisor.core.domain import SLA, Config, Profile
 from advisor.core.errors import AdvisorError, BadInput
 from advisor.workloads import builtin
+from advisor.service.answers import profile_dict
 from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
 
 
@@ -164,11 +165,6 @@ def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any
             "profiles": [profile_dict(p) for p in profiles], "skipped": skipped,
             "stopped_because": run.stopped_because or "the exploration found nothing more worth measuring",
             "history_profiles": len(history)}
-
-
-def profile_dict(p: Profile) -> dict[str, Any]:
-    return {"config": p.config.to_dict(), "key": p.config.key, "method": p.method, "feasible": p.feasible,
-            "note": p.note, "summary": p.summary, "measurements": len(p.measurements)}
 
 
 def start_profile_job(body: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from advisor.core import platforms, settings
 from advisor.core.domain import Config, Profile
 from advisor.core.errors import BadInput
 from advisor.service.common import Progress, _number, store
-from advisor.service.profiling import profile_dict
+from advisor.service.answers import profile_dict
 
 
 def estimated_cost(backend_name: str, configs: list[Config], invocations: int) -> float:

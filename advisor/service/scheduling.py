@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import socket
 import time
 import urllib.request
 from typing import Any
@@ -120,9 +122,12 @@ def runs(schedule_id: str) -> list[dict[str, Any]]:
     return _schedules().runs(schedule_id)
 
 
-def run_now(schedule_id: str) -> dict[str, Any]:
-    from advisor.scheduler import runner_id
+def runner_id() -> str:
+    """Who runs a schedule: this host and process, as recorded on its runs and on the scheduler's lock."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
+
+def run_now(schedule_id: str) -> dict[str, Any]:
     return execute(schedule_id, runner_id())
 
 

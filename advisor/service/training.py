@@ -22,7 +22,7 @@ def configured_channels() -> dict[str, dict[str, Any]]:
 
 def profile_training(spec: Any, configs: list[Config], steps: int, progress: Progress) -> dict[str, Any]:
     """A slice on each config this machine can emulate; every profile stored as soon as it is measured."""
-    from advisor.service.profiling import profile_dict
+    from advisor.service.answers import profile_dict
     from profilers.training import not_emulable, slice_profile
 
     channels = configured_channels()

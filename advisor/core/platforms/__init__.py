@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import importlib
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
 from advisor.core.errors import BadInput
-from advisor.core.platforms.base import Platform, Unpriced
-
-if TYPE_CHECKING:
-    from advisor.core.domain import Config
+from advisor.core.platforms.base import Config, Platform, Unpriced
 
 # name -> module under advisor.core.platforms; loaded on first use (they build Configs, which validate here).
 _MODULES = {
@@ -41,7 +36,7 @@ def get(name: str) -> Platform:
     return importlib.import_module(f"{__name__}.{module}").PLATFORM
 
 
-def of(config: "Config") -> Platform:
+def of(config: Config) -> Platform:
     return get(config.platform)
 
 
@@ -50,26 +45,26 @@ def searched_by_default() -> tuple[str, ...]:
     return tuple(n for n in _MODULES if get(n).serving is not None)
 
 
-def candidates(platforms: tuple[str, ...]) -> tuple["Config", ...]:
+def candidates(platforms: tuple[str, ...]) -> tuple[Config, ...]:
     """Every candidate config of PLATFORMS (instances at count 1; the search scales them out)."""
     return _candidates(tuple(platforms))
 
 
 @lru_cache(maxsize=32)
-def _candidates(platforms: tuple[str, ...]) -> tuple["Config", ...]:
+def _candidates(platforms: tuple[str, ...]) -> tuple[Config, ...]:
     return tuple(c for name in platforms for c in get(name).candidates())
 
 
-def vcpus(config: "Config") -> float:
+def vcpus(config: Config) -> float:
     """The vCPUs one unit of CONFIG gets (one Lambda sandbox, one instance)."""
     return of(config).vcpus(config)
 
 
-def memory_mb(config: "Config") -> float:
+def memory_mb(config: Config) -> float:
     return of(config).memory_mb(config)
 
 
-def validate(config: "Config") -> "Config":
+def validate(config: Config) -> Config:
     """Check a config against its platform's limits; raise BadInput/NotFound with the limit named."""
     of(config).validate(config)
     return config

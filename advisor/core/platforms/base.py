@@ -3,14 +3,24 @@ shapes are in `shapes`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from advisor.core.errors import BadInput
 
 if TYPE_CHECKING:
     from advisor.core.costs import Cost
-    from advisor.core.domain import Config
     from advisor.core.prices import PriceTable
+
+
+class Config(Protocol):
+    """What a platform reads of a config (advisor.core.domain.Config, which validates itself through the
+    registry, so the registry does not import it)."""
+
+    platform: str
+    memory_mb: int | None
+    instance_type: str | None
+    instance_count: int
+    architecture: str
 
 
 class Unpriced(Exception):
@@ -39,44 +49,44 @@ class Platform:
     concurrency_limit: tuple[int, str] | None = None  # per-request serving: (most sandboxes at once, whose limit)
 
     # -- shape -------------------------------------------------------------------------------------------------
-    def candidates(self) -> list["Config"]:
+    def candidates(self) -> list[Config]:
         return []
 
-    def validate(self, config: "Config") -> None:
+    def validate(self, config: Config) -> None:
         """Raise BadInput/NotFound when CONFIG is outside the platform's limits."""
 
-    def vcpus(self, config: "Config") -> float:
+    def vcpus(self, config: Config) -> float:
         raise NotImplementedError
 
-    def memory_mb(self, config: "Config") -> float:
+    def memory_mb(self, config: Config) -> float:
         raise NotImplementedError
 
-    def parse(self, value: str, extra: str | None = None) -> "Config":
+    def parse(self, value: str, extra: str | None = None) -> Config:
         """A config from its command-line spelling after 'platform:' (e.g. '1024' and 'arm64', or 'ml.c5.large'
         and '2')."""
         raise NotImplementedError
 
-    def processor(self, config: "Config") -> str:
+    def processor(self, config: Config) -> str:
         """cpu, gpu or accelerator: which profiles can speak for each other."""
         return "cpu"
 
-    def neighbours(self, config: "Config") -> list["Config"]:
+    def neighbours(self, config: Config) -> list[Config]:
         """CONFIG and the configs beside it worth re-profiling with it (drift checks)."""
         return [config]
 
     # -- money -------------------------------------------------------------------------------------------------
-    def serving_cost(self, config: "Config", billed_ms: float, rps: float, prices: "PriceTable",
+    def serving_cost(self, config: Config, billed_ms: float, rps: float, prices: "PriceTable",
                      hours_per_month: float, bytes_per_request: float = 0.0) -> "Cost":
         """What serving RPS requests a second costs; raises Unpriced."""
         raise NotImplementedError
 
-    def objective_usd(self, config: "Config", metric_ms: float, deadline: bool, rps: float, prices: "PriceTable",
+    def objective_usd(self, config: Config, metric_ms: float, deadline: bool, rps: float, prices: "PriceTable",
                       hourly_overrides: dict[str, float]) -> float | None:
         """The figure exploration minimises: USD per hour at RPS for a latency SLA, USD per run for a deadline;
         None where no price is known."""
         return None
 
-    def trial_cost_bound(self, config: "Config", invocations: int, prices: "PriceTable") -> float:
+    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable") -> float:
         """The most an AWS trial of CONFIG can cost."""
         raise BadInput(f"{self.name} configs are not profiled on AWS",
                        hint="AWS trials run on lambda, sagemaker-realtime, sagemaker-serverless and sagemaker-training",
