@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from advisor.cli import ProgressBar, _emit_json, handles_errors, json_option, main
+from profilers.importers import FORMATS as IMPORT_FORMATS  # the importers' registry: cheap, no I/O
 
 
 @main.command()
@@ -151,7 +152,7 @@ def profiles() -> None:
 @profiles.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "csv", "cloudwatch", "power-tuning", "inference-recommender"]),
+              type=click.Choice(["auto", *IMPORT_FORMATS]),
               help="The file's format; auto detects it from the content.")
 @click.option("--workload", default=None, help="Workload id (formats that do not name one: all but csv).")
 @click.option("--architecture", default="x86_64", show_default=True, type=click.Choice(["x86_64", "arm64"]),

@@ -6,13 +6,22 @@ the line or field; `profiles_from_rows` groups them into profiles.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
 from advisor.core.errors import BadInput
 from profilers.importers.csv_v1 import Row, kind_of, profiles_from_rows, read_csv
 
-FORMATS = ("csv", "cloudwatch", "power-tuning", "inference-recommender")
+# The registry: format -> (module under profilers.importers, its reader, whether the format names no workload).
+# A reader takes (text, source) and, for formats that name no workload, (workload, architecture) too.
+_READERS = {
+    "csv": ("csv_v1", "read_csv", False),
+    "cloudwatch": ("cloudwatch", "read_reports", True),
+    "power-tuning": ("power_tuning", "read_power_tuning", True),
+    "inference-recommender": ("inference_recommender", "read_recommendations", True),
+}
+FORMATS = tuple(_READERS)
 
 
 def detect(text: str) -> str:
@@ -48,22 +57,14 @@ def parse(text: str, source: str = "the file", fmt: str = "auto", workload: str 
     if fmt not in FORMATS:
         raise BadInput(f"unknown format {fmt!r}", hint="one of: auto, " + ", ".join(FORMATS),
                        fields={"format": "unknown"})
-    if fmt == "csv":
-        return read_csv(text, source), fmt
+    module, reader, names_no_workload = _READERS[fmt]
+    read = getattr(importlib.import_module(f"{__name__}.{module}"), reader)
+    if not names_no_workload:
+        return read(text, source), fmt
     if not workload:
         raise BadInput(f"{source} is {fmt} output, which does not name the workload",
                        hint="give the workload id, e.g. --workload my-model", fields={"workload": "required"})
-    if fmt == "cloudwatch":
-        from profilers.importers.cloudwatch import read_reports
-
-        return read_reports(text, source, workload, architecture), fmt
-    if fmt == "power-tuning":
-        from profilers.importers.power_tuning import read_power_tuning
-
-        return read_power_tuning(text, source, workload, architecture), fmt
-    from profilers.importers.inference_recommender import read_recommendations
-
-    return read_recommendations(text, source, workload), fmt
+    return read(text, source, workload, architecture), fmt
 
 
 def read_text(path: str | Path) -> str:

@@ -16,7 +16,7 @@ from advisor.core.errors import BadInput
 from profilers.importers.csv_v1 import Row
 
 
-def read_recommendations(text: str, source: str, workload: str) -> list[Row]:
+def read_recommendations(text: str, source: str, workload: str, architecture: str = "x86_64") -> list[Row]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
