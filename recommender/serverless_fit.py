@@ -16,10 +16,9 @@ NAIVE_POLL_S = SyncOptions(segments=1, parallel=1).poll_s
 
 def step_estimate(samples_ms: Iterable[float]) -> tuple[float, float]:
     """(a step's time, the spread of the steps), ms, from a slice's timed steps: their median, and 1.4826 x their
-    median absolute deviation (a normal's standard deviation). A few of a slice's steps can take 2-4x the others
-    (at 22afb86, 6.9% of the S3 slices' steps against 1.4% of their runs' steps; the cause is not known, a CPU
-    quota throttled for a whole period is a guess): a mean and a standard deviation let those few set the compute
-    and the slowest worker's lag of every step, the median and the deviation do not."""
+    median absolute deviation (a normal's standard deviation). A few of a slice's steps can take 2-4x the others:
+    a mean and a standard deviation would let those few set the compute and the slowest worker's lag of every
+    step, the median and the deviation do not."""
     samples = list(samples_ms)
     center = statistics.median(samples)
     return center, 1.4826 * statistics.median(abs(x - center) for x in samples)

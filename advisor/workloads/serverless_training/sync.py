@@ -96,8 +96,7 @@ def scatter_reduce(channel: Channel, run: str, step: int, worker: int, workers: 
     seconds spent in each phase (write, owner_wait, aggregate, publish, read_wait, decode): what the model's
     terms are checked against. WRITTEN, if given, is called once this worker's own segments are written, before
     it waits for the others': work started there (the next batch) fills the waits instead of taking a small CPU
-    share from the writes (started before them, it made the sparse rows' writes a median of 10 ms longer in the
-    benchmark's runs kept before 22afb86)."""
+    share from the writes."""
     clock = [time.perf_counter()]
 
     def lap(phase: str) -> None:
