@@ -96,7 +96,7 @@ def main() -> None:
         rows = run(args.url, args.workload, args.seconds)
     else:
         from advisor.core import settings
-        from tests.servers import running_server
+        from tests.support.servers import running_server
 
         with running_server(settings.get("DATA_DIR"), workers=args.workers) as url:
             rows = run(url, args.workload, args.seconds)

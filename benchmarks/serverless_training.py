@@ -73,7 +73,7 @@ def start_servers():
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
 
-    from tests.servers import free_port
+    from tests.support.servers import free_port
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()

@@ -15,7 +15,7 @@ from typing import Any
 from advisor.core import catalog
 from advisor.workloads import WorkloadSpec
 from advisor.workloads.serverless_training.sync import SyncOptions
-from recommender.serverless_fit import fit_exchange, phase_means, step_estimate
+from recommender.serverless_fit import fit_exchange
 
 
 def _spawn(jobs: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:

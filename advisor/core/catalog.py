@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advisor.core.errors import BadInput, NotFound
+from advisor.core.errors import NotFound
 
 LAMBDA_MIN_MB = 128
 LAMBDA_MAX_MB = 10_240

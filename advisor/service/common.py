@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from advisor.core import catalog, platforms, settings
+from advisor.core.domain import Config
 from advisor.core.errors import BadInput, NotFound
 from advisor.store.database import Store
 from advisor.workloads import BUILTIN

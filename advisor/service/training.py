@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.core import platforms, settings
-from advisor.core.domain import SLA, Config
+from advisor.core.domain import Config
 from advisor.core.errors import BadInput, NoFeasibleConfig
 from advisor.service.common import Progress, save_answer, store
 

@@ -10,7 +10,6 @@ from advisor.core import aws as aws_api
 from advisor.backends.aws import gc
 from advisor.cli import main
 from advisor.core.errors import BadInput
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 
 def _setup():

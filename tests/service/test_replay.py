@@ -114,7 +114,7 @@ def test_adaptive_live_profiling_uses_the_same_exploration():
     from advisor.core import platforms, prices
     from advisor.core.domain import SLA, Config
     from recommender.adaptive import adaptive_trials, cost_function
-    from tests.conftest import lambda_profile
+    from tests.support.profiles import lambda_profile
 
     candidates = [c for c in platforms.get("lambda").candidates() if c.architecture == "x86_64"]
     asked = []

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "benchmarks" / "runs"
 SAVED = RUNS / "serverless-training-9bbfb4a.json.gz"
 

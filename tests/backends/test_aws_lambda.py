@@ -15,7 +15,6 @@ from advisor.core.errors import PermissionDenied
 from advisor.backends.aws.lambda_trials import TRIAL_TAG, LambdaTrials, classify_failure
 from advisor.core.domain import Config
 from advisor.core.errors import TrialFailed
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures: the moto server, reset per test)
 
 
 def _zip() -> bytes:

@@ -8,7 +8,7 @@ from advisor.core import catalog, platforms, prices
 from advisor.core.domain import SLA, Config
 from recommender.model import PerformanceModel, Unpredictable, capacity_at, fit_curve
 from recommender.search import search
-from tests.conftest import instance_profile, lambda_profile
+from tests.support.profiles import instance_profile, lambda_profile
 
 
 def truth(memory_mb, serial=4.0, cpu=12.0):

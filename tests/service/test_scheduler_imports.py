@@ -10,7 +10,6 @@ import time
 from advisor.core import aws as aws_api
 from advisor import service
 from advisor.service import scheduling
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 WORKLOAD = "prod-model"
 
@@ -82,7 +81,8 @@ def _function(memory: int) -> None:
 
 
 def _replayed(data_dir, config_mb: int, **extra):
-    from tests.test_scheduler import WORKLOAD as REPLAYED, measurements_csv
+    from tests.support.profiles import REPLAYED_WORKLOAD as REPLAYED
+    from tests.support.profiles import replayed_measurements_csv as measurements_csv
 
     service.import_profiles(measurements_csv(seed=1), "history.csv", "csv")
     (data_dir / "latest.csv").write_text(measurements_csv(seed=2))

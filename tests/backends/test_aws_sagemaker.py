@@ -9,7 +9,6 @@ from botocore.stub import ANY, Stubber
 from advisor.core import aws as aws_api
 from advisor.backends.aws.sagemaker_trials import SageMakerTrials
 from advisor.core.domain import Config
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 
 def _role():

@@ -7,7 +7,6 @@ import pytest
 
 from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
 from advisor.workloads.serverless_training.sync import SyncOptions, scatter_reduce, segment_bounds
-from tests.memcached import memcached_server  # noqa: F401  (fixture)
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from tests.servers import running_server
+from tests.support.servers import running_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 

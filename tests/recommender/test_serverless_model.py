@@ -3,7 +3,6 @@
 import pytest
 
 from recommender.serverless_model import ChannelParams, exchange
-from tests.memcached import memcached_server  # noqa: F401  (fixture)
 
 
 def test_critical_path_by_hand():

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
-import math
-import random
 import threading
 
 import pytest
@@ -17,20 +15,8 @@ from advisor import service
 from advisor.cli import main
 from advisor.service import scheduling
 from api import create_app
-
-WORKLOAD = "replayed-model"
-GRID = (512, 768, 1024, 1536, 1769, 2048, 3008)
-
-
-def measurements_csv(slowdown: float = 1.0, seed: int = 0, rows: int = 30) -> str:
-    """Warm invocations of a model whose duration is 20 ms + 400 ms / vCPU, 5% noise, times SLOWDOWN."""
-    rng = random.Random(seed)
-    lines = ["workload,platform,memory_mb,duration_ms,max_memory_used_mb"]
-    for memory in GRID:
-        for _ in range(rows):
-            ms = (20 + 400 / min(memory / 1769, 6)) * math.exp(rng.gauss(0, 0.05)) * slowdown
-            lines.append(f"{WORKLOAD},lambda,{memory},{ms:.3f},300")
-    return "\n".join(lines) + "\n"
+from tests.support.profiles import REPLAYED_WORKLOAD as WORKLOAD
+from tests.support.profiles import replayed_measurements_csv as measurements_csv
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 
 def postgres_bin() -> str | None:

@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 
-from tests.postgres import postgres_bin, running_postgres
+from tests.support.postgres import postgres_bin, running_postgres
 
 pytestmark = pytest.mark.skipif(postgres_bin() is None or importlib.util.find_spec("psycopg") is None,
                                 reason="PostgreSQL server or psycopg not installed (.ci/run installs both)")
@@ -18,7 +18,7 @@ def pg_url():
 
 def test_recommend_end_to_end_on_postgresql(pg_url, monkeypatch):
     from advisor import service
-    from tests.conftest import instance_profile, lambda_profile
+    from tests.support.profiles import instance_profile, lambda_profile
 
     monkeypatch.setenv("ADVISOR_DATABASE_URL", pg_url)
     service.reset_caches()

@@ -11,7 +11,6 @@ from advisor.core import aws as aws_api
 from advisor import deploy, service
 from advisor.cli import main
 from advisor.core.errors import BadInput, Conflict
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 
 @pytest.fixture()

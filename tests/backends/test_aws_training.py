@@ -10,7 +10,6 @@ from botocore.stub import Stubber
 from advisor.core import aws as aws_api
 from advisor.backends.aws.training_jobs import TrainingSlices
 from advisor.core.domain import Config
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
 
 C5 = Config("sagemaker-training", instance_type="ml.c5.xlarge", instance_count=2)
 

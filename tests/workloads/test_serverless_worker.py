@@ -9,8 +9,6 @@ import pytest
 
 from advisor.core import aws as aws_api
 from advisor.workloads import builtin
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
-from tests.memcached import memcached_server  # noqa: F401  (fixture)
 
 tf_missing = importlib.util.find_spec("tensorflow") is None
 

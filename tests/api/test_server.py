@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from api.server import check_bind, is_loopback
-from tests.servers import call, running_server
+from tests.support.servers import call, running_server
 
 
 def test_served_by_gunicorn_end_to_end(profiled, data_dir):

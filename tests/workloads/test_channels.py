@@ -10,8 +10,6 @@ from advisor.core import aws as aws_api
 from advisor.workloads.serverless_training.channels.dynamodb import DynamoDBChannel
 from advisor.workloads.serverless_training.channels.memcached import MemcachedChannel
 from advisor.workloads.serverless_training.channels.s3 import S3Channel
-from tests.aws import aws, aws_server  # noqa: F401  (fixtures)
-from tests.memcached import memcached_server  # noqa: F401  (fixture)
 
 GRADIENT = os.urandom(1_300_000)  # a 1.3 MB gradient: over DynamoDB's 400 KB and memcached's 1 MB items
 
