@@ -30,22 +30,31 @@ def run_schedule(schedule_id: str) -> None:
     """The APScheduler job: run the schedule if this process still holds the lock (a paused-then-resumed holder
     that lost it must not run a job the new holder also runs)."""
     from advisor.service.scheduling import execute, runner_id
+    from advisor.service.state import activate, deactivate
 
     me = _current
-    if me is not None and not me.still_leader():
+    if me is None:
+        execute(schedule_id, runner_id())
+        return
+    if not me.still_leader():
         log.warning("not running %s: this process no longer holds the scheduler lock", schedule_id)
         return
-    execute(schedule_id, runner_id())
+    token = activate(me.state)  # the job runs on this process's store and caches
+    try:
+        execute(schedule_id, runner_id())
+    finally:
+        deactivate(token)
 
 
 class SchedulerProcess:
     def __init__(self, ttl_s: float | None = None, sync_s: float | None = None) -> None:
-        from advisor.service.common import store
         from advisor.service.scheduling import runner_id
+        from advisor.service.state import State
         from advisor.store.schedules import Schedules
 
         self.me = runner_id()
-        self.store = store()
+        self.state = State()
+        self.store = self.state.store
         self.schedules = Schedules(self.store)
         self.ttl_s = float(ttl_s if ttl_s is not None else settings.get("SCHEDULER_LOCK_TTL_S"))
         self.sync_s = float(sync_s if sync_s is not None else max(0.5, self.ttl_s / 3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from advisor.core import settings
@@ -18,10 +18,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    from advisor.service.state import State, activate, deactivate
     from api import resources, web
 
+    app.extensions["advisor"] = State(app.config.get("DATABASE_URL"))  # this app's store and caches
     app.register_blueprint(resources.bp)
     app.register_blueprint(web.bp)
+
+    @app.before_request
+    def use_this_apps_state() -> None:
+        g.advisor_state_token = activate(app.extensions["advisor"])
+
+    @app.teardown_request
+    def forget_this_apps_state(exc: BaseException | None) -> None:
+        token = g.pop("advisor_state_token", None)
+        if token is not None:
+            deactivate(token)
 
     @app.before_request
     def require_token() -> Any:

@@ -79,6 +79,10 @@ def main() -> None:
 
     Settings come from ADVISOR_* environment variables; see the README's settings table.
     """
+    from advisor.service.state import State, activate, deactivate
+
+    token = activate(State())  # this command's store and caches, for the database the settings name
+    click.get_current_context().call_on_close(lambda: deactivate(token))
 
 
 # The commands register themselves on `main` when their modules load.

@@ -4,44 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from functools import lru_cache
 from typing import Any, Callable
 
 from advisor.core import catalog, platforms, settings
 from advisor.core.domain import Config
 from advisor.core.errors import BadInput, NotFound
+from advisor.service import state
 from advisor.store.database import Store
-from advisor.workloads import BUILTIN
 
 log = logging.getLogger("advisor")
 Progress = Callable[[float, str], None]
-_lock = threading.Lock()
-fitted_models: dict[tuple[str, str, str, float], Any] = {}  # (store, workload, profiles' version, confidence)
-answers_by_id: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}  # identical inputs, identical answer
 
 
 # -- the store ----------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=4)
-def _store_for(url: str) -> Store:
-    store = Store(url).init()
-    for spec in BUILTIN.values():
-        if store.get_workload(spec.id) is None:
-            store.upsert_workload(spec.id, spec.kind, spec.description, spec.to_dict())
-    return store
-
-
 def store() -> Store:
-    return _store_for(settings.database_url())
+    """The current State's store (see service/state.py)."""
+    return state.current().store
 
 
 def reset_caches() -> None:
-    """Forget the open stores, fitted models and cached answers: the next call reads the settings afresh (a
-    changed ADVISOR_DATABASE_URL or data directory)."""
-    _store_for.cache_clear()
-    with _lock:
-        fitted_models.clear()
-        answers_by_id.clear()
+    """Forget an implicit State's store, fitted models and answers: the next call reads the settings afresh."""
+    state.forget()
 
 
 def save_answer(rec_id: str, request: Any, answer: dict[str, Any]) -> tuple[dict[str, Any], bytes]:

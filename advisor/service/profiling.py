@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import Any
 
@@ -185,7 +186,8 @@ def start_profile_job(body: dict[str, Any]) -> dict[str, Any]:
             st.update_job(job_id, status="failed", error={"code": "internal", "message": str(exc), "hint": "",
                                                           "fields": {}})
 
-    threading.Thread(target=run, name=job_id, daemon=True).start()
+    context = contextvars.copy_context()  # the job runs on the caller's service State
+    threading.Thread(target=context.run, args=(run,), name=job_id, daemon=True).start()
     return store().get_job(job_id)
 
 

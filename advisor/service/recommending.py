@@ -9,17 +9,18 @@ from typing import Any
 from advisor.core import platforms, settings
 from advisor.core.domain import Profile
 from advisor.core.errors import NoFeasibleConfig
-from advisor.service.common import _lock, _workload_and_version, answers_by_id, fitted_models, save_answer, store
+from advisor.service import state
+from advisor.service.common import _workload_and_version, save_answer, store
 from advisor.service.requests import RecommendRequest
 
 def fitted_model(workload_id: str, confidence: float, version: str) -> tuple[Any, list[Profile]]:
     """The workload's performance model, refit only when its profiles change (VERSION)."""
     from recommender.model import PerformanceModel
 
-    st = store()
-    key = (st.url, workload_id, version, confidence)
-    with _lock:
-        hit = fitted_models.get(key)
+    now = state.current()
+    st = now.store
+    key = (workload_id, version, confidence)
+    hit = now.fitted_models.get(key)
     if hit is None:
         profiles = st.profiles(workload_id)
         model = PerformanceModel.fit(profiles, confidence)
@@ -27,9 +28,7 @@ def fitted_model(workload_id: str, confidence: float, version: str) -> tuple[Any
         if latest is None or latest["profiles_version"] != version:
             st.save_model(workload_id, version, model.params())  # kept for inspection and drift checks
         hit = (model, profiles)
-        with _lock:
-            fitted_models.clear() if len(fitted_models) > 64 else None
-            fitted_models[key] = hit
+        now.remember_model(key, hit)
     return hit
 
 
@@ -67,8 +66,8 @@ def _recommend_serving(request: RecommendRequest, workload_id: str, version: str
     hours = float(settings.get("HOURS_PER_MONTH"))
     table = price_tables.from_settings()
     rec_id = request.answer_id(version, table.fingerprint, table.region, hours)
-    with _lock:
-        cached = answers_by_id.get((store().url, rec_id))
+    now = state.current()
+    cached = now.answers_by_id.get(rec_id)
     if cached is not None:
         return cached
     model, profiles = fitted_model(workload_id, request.confidence, version)
@@ -83,10 +82,7 @@ def _recommend_serving(request: RecommendRequest, workload_id: str, version: str
     done = save_answer(rec_id, request, answers.recommendation(
         rec_id, workload_id, request.sla, result, metric_for(request.sla) or "",
         [p.config.to_dict() for p in profiles], basis))
-    with _lock:
-        if len(answers_by_id) > 256:
-            answers_by_id.clear()
-        answers_by_id[(store().url, rec_id)] = done
+    now.remember_answer(rec_id, done)
     return done
 
 
