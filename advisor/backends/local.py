@@ -211,6 +211,15 @@ class LocalTarget:
 
 class LocalBackend:
     name = "local"
+    live = True  # runs trials (replay answers them from measurements)
+    runs_own_trials = False  # its targets are driven by the profilers
+    costs_money = False
+
+    def default_platforms(self) -> tuple[str, ...] | None:
+        return None  # the default grid's
+
+    def estimated_usd(self, configs: list[Config], invocations: int) -> float:
+        return 0.0  # emulated on this machine
 
     def __init__(self, data_dir: str | None = None) -> None:
         self.data_dir = Path(data_dir or settings.get("DATA_DIR"))

@@ -17,6 +17,9 @@ class BudgetExhausted(Exception):
 class ReplayBackend:
     name = "replay"
     method = "replay"
+    live = False  # answers trials from recorded measurements
+    runs_own_trials = False
+    costs_money = False
 
     def __init__(self, profiles: list[Profile], workload: str, max_trials: int) -> None:
         self.workload = workload

@@ -52,7 +52,7 @@ def plan_lambda(recommendation: dict[str, Any], current: LambdaState, function: 
                 steps: tuple[float, ...] = ()) -> dict[str, Any]:
     """The plan: what changes, in what order, and what it costs per month before and after. Pure."""
     chosen = recommendation["chosen"]
-    if platforms.get(chosen["platform"]).deploy_target != "lambda":
+    if platforms.get(chosen["platform"]).deploy_target != "function":
         raise BadInput(f"recommendation {recommendation['id']} is for {chosen['platform']}, not Lambda",
                        hint="deploying SageMaker endpoints is not available yet; ec2 configs are recommend-only",
                        fields={"recommendation": "not a Lambda config"})

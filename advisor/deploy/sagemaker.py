@@ -59,7 +59,7 @@ def plan_sagemaker(recommendation: dict[str, Any], current: EndpointState, endpo
                    alarms: tuple[str, ...] = (), canary_percent: int | None = None) -> dict[str, Any]:
     chosen = recommendation["chosen"]
     platform = platforms.get(chosen["platform"])
-    if platform.deploy_target != "sagemaker":
+    if platform.deploy_target != "endpoint":
         raise BadInput(f"recommendation {recommendation['id']} is for {chosen['platform']}, not a SageMaker endpoint",
                        hint="deploy Lambda recommendations with --function; ec2 configs are recommend-only",
                        fields={"recommendation": "not a SageMaker config"})

@@ -20,7 +20,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     recommendation = store().get_recommendation(str(rec_id))
     platform = recommendation["chosen"]["platform"]
     target = platforms.get(platform).deploy_target
-    if target == "lambda":
+    if target == "function":
         function = body.get("function")
         if not function:
             raise BadInput("function is required for a Lambda deployment", hint="name the function: --function NAME",
@@ -32,7 +32,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
                            fields={"steps": "out of range"})
         current = deploy.read_lambda_state(client("lambda"), str(function), alias)
         result = deploy.plan_lambda(recommendation, current, str(function), alias, steps)
-    elif target == "sagemaker":
+    elif target == "endpoint":
         endpoint = body.get("endpoint")
         if not endpoint:
             raise BadInput("endpoint is required for a SageMaker deployment", hint="name it: --endpoint NAME",

@@ -6,6 +6,7 @@ import contextvars
 import threading
 from typing import Any
 
+from advisor import backends
 from advisor.core import platforms, settings
 from advisor.core.domain import SLA, Config, Profile
 from advisor.core.errors import AdvisorError, BadInput
@@ -28,12 +29,6 @@ def default_grid(platform_names: tuple[str, ...] | None, setting: str = "BOOTSTR
     return configs
 
 
-def _billed_per_invocation_on_aws() -> tuple[str, ...]:
-    """What an AWS profile tries when no platform is named: the platforms whose trials cost cents (per
-    invocation), not endpoint-hours."""
-    return tuple(n for n in platforms.names() if platforms.get(n).aws_trials == "lambda")
-
-
 def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]:
     """Validate a profile request whole, before any trial starts: (spec, backend, configs, plan)."""
     from profilers.inference import InferencePlan
@@ -41,11 +36,11 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     workload_id = _workload_id(body)
     spec = builtin(workload_id)
     backend_name = body.get("backend") or settings.get("BACKEND")
-    if backend_name not in ("local", "aws"):
-        raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="local or aws",
-                       fields={"backend": "unsupported"})
-    platform_names = parse_platforms(body.get("platform") or (_billed_per_invocation_on_aws() if backend_name == "aws" else None),
-                                     platforms.names())
+    if backend_name not in backends.names(live=True):
+        raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="one of: "
+                       + ", ".join(backends.names(live=True)), fields={"backend": "unsupported"})
+    backend = backends.get(backend_name)
+    platform_names = parse_platforms(body.get("platform") or backend.default_platforms(), platforms.names())
     max_trials = _number(body, "max_trials", None, int, 1)
     max_usd = _number(body, "max_usd", None, float, 0.0)
     strategy = body.get("strategy", "grid")
@@ -70,45 +65,33 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
         platforms.validate(c)
     if max_trials:
         configs = configs[:max_trials]
-    from advisor.service.profiling_aws import estimated_cost
-
-    estimated_usd = estimated_cost(backend_name, configs, _number(body, "invocations", 40, int, 5))
+    estimated_usd = backend.estimated_usd(configs, _number(body, "invocations", 40, int, 5))
     if max_usd is not None and estimated_usd > max_usd:
         raise BadInput(f"the trials could cost up to ${estimated_usd:.4f}, over --max-usd ${max_usd:.4f}",
                        hint="raise --max-usd, or profile fewer configs (--max-trials)", fields={"max_usd": "exceeded"})
     plan = InferencePlan(latency_target_ms=_number(body, "latency_target_ms", 250.0, float, 1.0),
                          seed=int(settings.get("SEED")), invocations=_number(body, "invocations", 40, int, 5))
-    return spec, backend_name, configs, plan
+    return spec, backend, configs, plan
 
 
 def estimate(body: dict[str, Any]) -> dict[str, Any]:
     """What a profile request would run and the most it can cost, before anything starts."""
-    spec, backend_name, configs, plan = _profile_request(body)
-    return {"workload": spec.id, "backend": backend_name, "configs": [c.key for c in configs],
-            "max_usd": _estimated(backend_name, configs, plan.invocations)}
-
-
-def _estimated(backend_name: str, configs: list[Config], invocations: int) -> float:
-    from advisor.service.profiling_aws import estimated_cost
-
-    return estimated_cost(backend_name, configs, invocations)
+    spec, backend, configs, plan = _profile_request(body)
+    return {"workload": spec.id, "backend": backend.name, "configs": [c.key for c in configs],
+            "max_usd": backend.estimated_usd(configs, plan.invocations)}
 
 
 def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
     """Profile a built-in workload on a grid of configs (or adaptively, for an SLA); store every profile."""
-    from advisor import backends
     from profilers.inference import profile as run_profile
 
-    spec, backend_name, configs, plan = _profile_request(body)
-    if spec.kind == "training" and backend_name == "local":
+    spec, backend, configs, plan = _profile_request(body)
+    if backend.runs_own_trials:
+        return _profile_by_backend(body, spec, backend, configs, plan, progress)
+    if spec.kind == "training":
         from advisor.service.training import profile_training
 
         return profile_training(spec, configs, _number(body, "steps", 8, int, 2), progress)
-    if backend_name == "aws":
-        from advisor.service.profiling_aws import profile_on_aws
-
-        return profile_on_aws(body, spec, configs, plan, progress)
-    backend = backends.get(backend_name)
     model_path = backend.model_path(spec)
     if body.get("strategy") == "adaptive":
         return _profile_adaptively(body, spec, backend, plan, model_path, progress)
@@ -127,7 +110,23 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
         store().add_profiles([prof], spec.kind)  # one trial, one transaction: a crash keeps the trials done
         results.append(profile_dict(prof))
     progress(1.0, "done")
-    return {"workload": spec.id, "backend": backend_name, "profiles": results, "skipped": skipped}
+    return {"workload": spec.id, "backend": backend.name, "profiles": results, "skipped": skipped}
+
+
+def _profile_by_backend(body: dict[str, Any], spec: Any, backend: Any, configs: list[Config], plan: Any,
+                        progress: Progress) -> dict[str, Any]:
+    """A backend that measures its own trials (AWS): every profile stored as soon as it is measured."""
+    results: list[dict[str, Any]] = []
+
+    def keep(prof: Profile) -> None:
+        store().add_profiles([prof], spec.kind)
+        results.append(profile_dict(prof))
+        progress(len(results) / len(configs), f"{prof.config.key}: done")
+
+    backend.run(spec, configs, plan, keep, progress, concurrency=_number(body, "concurrency", None, int, 1),
+                steps=_number(body, "steps", 100, int, 1))
+    progress(1.0, "done")
+    return {"workload": spec.id, "backend": backend.name, "profiles": results, "skipped": []}
 
 
 def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any, model_path: Any,

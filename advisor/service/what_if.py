@@ -12,7 +12,7 @@ from advisor.service.requests import RecommendRequest
 
 
 def recommend_from_measurements(request: RecommendRequest) -> dict[str, Any]:
-    from advisor.backends.replay import ReplayBackend
+    from advisor import backends
     from advisor.core import prices as price_tables
     from advisor.service import answers
     from profilers.importers import profiles_from_rows, read_csv
@@ -21,7 +21,7 @@ def recommend_from_measurements(request: RecommendRequest) -> dict[str, Any]:
 
     text = request.measurements_csv or ""
     profiles = profiles_from_rows(read_csv(text, request.source))
-    replay = ReplayBackend(profiles, request.workload, request.max_trials)
+    replay = backends.get("replay", profiles=profiles, workload=request.workload, max_trials=request.max_trials)
     candidates = [c for c in replay.candidates() if request.platforms is None or c.platform in request.platforms]
     if not candidates:
         raise BadInput(f"no config of {request.workload!r} in the file is on the platforms asked",

@@ -40,8 +40,8 @@ class Platform:
     channels: tuple[str, ...] = ()  # gradient channels its workers exchange through
     serving: str | None = None  # how the search serves it from profiles: "per-request", "instances" or None
     training: str | None = None  # how a training recommendation runs it: "instances", "lambda-workers" or None
-    deploy_target: str | None = None  # what `advisor deploy` plans for it: "lambda", "sagemaker" or None
-    aws_trials: str | None = None  # which AWS trial runner profiles it: "lambda", "endpoint", "training" or None
+    deploy_target: str | None = None  # what `advisor deploy` plans: a Lambda "function", a SageMaker "endpoint", None
+    aws_trials: str | None = None  # the AWS trial runner: "function", "endpoint", "training-job" or None
     explorable: bool = False  # the adaptive profiling strategy can explore its sizes
     local_profiler: str | None = "inference"  # which local profiler measures it: "inference", "training" or None
     example: str = ""  # how a config of it is spelt on the command line

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 class Lambda(LambdaSized):
     name = "lambda"
     serving = "per-request"
-    deploy_target = "lambda"
+    deploy_target = "function"
     explorable = True
-    aws_trials = "lambda"
+    aws_trials = "function"
     example = "lambda:1024 or lambda:1024:arm64"
     trial_timeout_s = 60  # the trial function's timeout: the longest an invocation can bill
     concurrency_limit = (catalog.LAMBDA_DEFAULT_CONCURRENCY, "Lambda's default regional concurrency")

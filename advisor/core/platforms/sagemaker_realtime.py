@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class SageMakerRealtime(InstanceSized):
     name = "sagemaker-realtime"
     serving = "instances"
-    deploy_target = "sagemaker"
+    deploy_target = "endpoint"
     aws_trials = "endpoint"
     example = "sagemaker-realtime:ml.c5.large or sagemaker-realtime:ml.c5.large:2"
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class SageMakerServerless(MemorySized):
     name = "sagemaker-serverless"
     serving = "per-request"
-    deploy_target = "sagemaker"
+    deploy_target = "endpoint"
     aws_trials = "endpoint"
     example = "sagemaker-serverless:2048"
     concurrency_limit = (catalog.SERVERLESS_MAX_CONCURRENCY, "Serverless Inference's maximum concurrency")

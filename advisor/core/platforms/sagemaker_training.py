@@ -8,7 +8,7 @@ class SageMakerTraining(InstanceSized):
     name = "sagemaker-training"
     kind = "training"
     training = "instances"
-    aws_trials = "training"
+    aws_trials = "training-job"
     local_profiler = "training"
     example = "sagemaker-training:ml.c5.xlarge"
     trial_timeout_s = 1800  # MaxRuntimeInSeconds of a training slice on AWS
