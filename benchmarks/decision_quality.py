@@ -1,14 +1,18 @@
 """Decision quality on real measurement sets: the advisor against brute force, random-k, Parrotfish-style and
 CherryPick-style, on the same trial budgets.
 
-For each workload of a file (the target; every other workload is history), SLA levels 1.1, 1.25, 1.5, 2 and 3
-times the best achievable metric (p95 of warm durations, or the run's duration), and each budget:
+For each workload of a file (the target), SLA levels 1.1, 1.25, 1.5, 2 and 3 times the best achievable metric (p95
+of warm durations, or the run's duration), each budget and each history mode:
+  same-file  every other workload of the file is history (workloads of one program at other settings)
+  foreign    history is only the other files of the same platform family (unlike programs)
+  none       no history at all: the target's own trials and the platform's physics
+Scores:
   hit        the pick meets the SLA and costs at most 1.05x the cheapest config that meets it
   violation  the pick does not meet the SLA, or there is no pick
   regret     cost of the pick / cost of the cheapest that meets (over picks that meet)
 Ground truth uses the file's measurements and the cost formulas of DESIGN.md. The files are read where they are.
 
-    python benchmarks/decision_quality.py [--data ../shared/data/measurements] [--quick] [--json]
+    python benchmarks/decision_quality.py [--data DIR ...] [--modes same-file,foreign,none] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -45,8 +49,17 @@ def score(pick, ok: dict, optimum: float) -> tuple[int, int, float | None]:
     return int(regret <= 1.05 + 1e-12), 0, regret
 
 
-def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
-    profiles = profiles_from_rows(load_file(path))
+MODES = ("same-file", "foreign", "none")
+
+
+def family_of(profiles: list) -> str:
+    return "lambda" if all(p.config.is_memory_sized for p in profiles) else "instances"
+
+
+def evaluate(path: Path, quick: bool, confidence: float, mode: str = "same-file",
+             others: dict[Path, list] | None = None, with_baselines: bool = True) -> list[dict]:
+    """The table's rows for one file in one history MODE; OTHERS: every file's profiles (for `foreign`)."""
+    profiles = profiles_from_rows(load_file(path)) if others is None or path not in others else others[path]
     by_workload = defaultdict(list)
     for p in profiles:
         by_workload[p.workload].append(p)
@@ -55,7 +68,8 @@ def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
     extra = {p.config.instance_type: {"vcpus": p.summary.get("vcpus", 1.0), "memory_gib": p.summary.get("memory_gib", 1.0)}
              for p in profiles if p.config.instance_type}
     memory_sized = all(p.config.is_memory_sized for p in profiles)
-    family = "lambda" if memory_sized else "instances"
+    family = family_of(profiles)
+    foreign = [p for f, ps in (others or {}).items() if f != path and family_of(ps) == family for p in ps]
     workloads = sorted(by_workload)
     if quick:
         workloads = workloads[:: max(1, len(workloads) // 12)]
@@ -65,7 +79,8 @@ def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
         acc: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for w in workloads:
             target = by_workload[w]
-            history = [p for p in profiles if p.workload != w]
+            history = {"same-file": [p for p in profiles if p.workload != w], "foreign": foreign,
+                       "none": []}[mode]
             kind = "latency" if memory_sized else "deadline"
             metric = "p95_ms" if kind == "latency" else "duration_ms"
             truth = {p.config: metric_value(p, metric) for p in target}
@@ -108,6 +123,8 @@ def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
                             continue
                         inside = belief.quantile(tail) <= truth[c] <= belief.quantile(1 - tail)
                         acc["advisor"]["covered"].append(int(inside))
+                if not with_baselines:
+                    continue
                 record("brute force", min(ok, key=ok.get), len(configs))
                 hits, viols, regrets = [], [], []
                 for seed in range(RANDOM_SEEDS):
@@ -126,7 +143,7 @@ def evaluate(path: Path, quick: bool, confidence: float) -> list[dict]:
                 record("CherryPick-style", pick, used)
         for method, a in acc.items():
             regret = sorted(a["regret"])
-            rows.append({"data": path.name, "budget": budget, "method": method,
+            rows.append({"data": path.name, "mode": mode, "budget": budget, "method": method,
                          "hit": statistics.mean(a["hit"]), "violation": statistics.mean(a["viol"]),
                          "mean_regret": statistics.mean(regret) if regret else math.nan,
                          "p90_regret": regret[int(0.9 * (len(regret) - 1))] if regret else math.nan,
@@ -156,34 +173,42 @@ def timing(path: Path, rows_wanted: int = 20_000) -> tuple[int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "measurements"))
+    parser.add_argument("--data", nargs="+", default=[str(Path(__file__).resolve().parents[2] / "shared" / "data" /
+                                                          "measurements")], help="folders of measurement CSV files")
+    parser.add_argument("--modes", default=",".join(MODES), help="history modes, comma-separated")
     parser.add_argument("--quick", action="store_true", help="every ~12th workload only")
     parser.add_argument("--confidence", type=float, default=0.9)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    files = sorted(Path(args.data).glob("*.csv"))
+    files = sorted(f for d in args.data for f in Path(d).glob("*.csv"))
     if not files:
-        sys.exit(f"no measurement files in {args.data}")
+        sys.exit(f"no measurement files in {' '.join(args.data)}")
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        sys.exit(f"unknown mode(s) {', '.join(sorted(unknown))}: use {', '.join(MODES)}")
+    everything = {f: profiles_from_rows(load_file(f)) for f in files}
     rows = []
-    for f in files:
-        rows += evaluate(f, args.quick, args.confidence)
+    for mode in modes:
+        for f in files:
+            rows += evaluate(f, args.quick, args.confidence, mode, everything, with_baselines=mode == modes[0])
     if args.json:
         print(json.dumps(rows, indent=2))
         return
     levels = " ".join(f"{'hit@' + format(lv, 'g'):>8}" for lv in LEVELS)
-    print(f"{'data':<28} {'budget':>6} {'method':<17} {'hit':>6} {'viol.':>6} {'regret':>7} {'p90 reg':>7} "
-          f"{'trials':>6} {levels}")
+    print(f"{'data':<28} {'history':<9} {'budget':>6} {'method':<17} {'hit':>6} {'viol.':>6} {'regret':>7} "
+          f"{'p90 reg':>7} {'trials':>6} {levels}")
     for r in rows:
         per_level = " ".join(f"{r[f'hit@{lv:g}']:>8.0%}" for lv in LEVELS)
-        print(f"{r['data']:<28} {r['budget']:>6} {r['method']:<17} {r['hit']:>6.1%} {r['violation']:>6.1%} "
-              f"{r['mean_regret']:>7.3f} {r['p90_regret']:>7.3f} {r['trials']:>6.2f} {per_level}")
+        print(f"{r['data']:<28} {r['mode']:<9} {r['budget']:>6} {r['method']:<17} {r['hit']:>6.1%} "
+              f"{r['violation']:>6.1%} {r['mean_regret']:>7.3f} {r['p90_regret']:>7.3f} {r['trials']:>6.2f} {per_level}")
     for f in files:
         skipped = next(r["skipped_workloads"] for r in rows if r["data"] == f.name)
         cases = next(r["cases"] for r in rows if r["data"] == f.name)
         print(f"{f.name}: {cases} cases per method and budget; {skipped} workloads skipped (no config meets any SLA)")
     for r in rows:
         if r["coverage"] is not None:
-            print(f"{r['data']}, budget {r['budget']}: the advisor's {args.confidence:.0%} intervals held "
+            print(f"{r['data']}, {r['mode']} history, budget {r['budget']}: the advisor's {args.confidence:.0%} intervals held "
                   f"{r['coverage']:.1%} of {r['coverage_n']} held-out measurements")
     n, seconds = timing(files[0])
     print(f"recommend --measurements on a {n:,}-row file: {seconds:.2f} s")
