@@ -34,7 +34,7 @@ from advisor import service  # noqa: E402
 from advisor.core.domain import SLA  # noqa: E402
 from benchmarks import baselines  # noqa: E402
 from profilers.importers import load_file, profiles_from_rows  # noqa: E402
-from recommender.adaptive import cost_function, hourly_overrides, recommend_from_profiles  # noqa: E402
+from recommender.adaptive import cost_function, hourly_overrides, recommend_from_profiles, vcpus_from  # noqa: E402
 from recommender.transfer import metric_value  # noqa: E402
 
 LEVELS = (1.1, 1.25, 1.5, 2.0, 3.0)
@@ -65,6 +65,7 @@ def evaluate(path: Path, quick: bool, confidence: float, mode: str = "same-file"
         by_workload[p.workload].append(p)
     table = prices.load("us-east-1")
     overrides = hourly_overrides(profiles)
+    vcpus_of = vcpus_from(profiles)  # a property of the instance types, as the prices are
     extra = {p.config.instance_type: {"vcpus": p.summary.get("vcpus", 1.0), "memory_gib": p.summary.get("memory_gib", 1.0)}
              for p in profiles if p.config.instance_type}
     memory_sized = all(p.config.is_memory_sized for p in profiles)
@@ -113,7 +114,7 @@ def evaluate(path: Path, quick: bool, confidence: float, mode: str = "same-file"
                     revealed.append(config)
                     return by_config[config]
 
-                result = recommend_from_profiles(configs, history, trial, sla, budget, confidence, cost)
+                result = recommend_from_profiles(configs, history, trial, sla, budget, confidence, cost, vcpus_of)
                 assert len(set(revealed)) <= budget
                 record("advisor", result.chosen, len(result.exploration.order))
                 if level == LEVELS[0]:  # interval coverage on the configs it did not measure (held out)

@@ -15,6 +15,7 @@ from advisor.core.domain import SLA, Config, Profile
 from advisor.core.prices import PriceTable
 from recommender.explore import Exploration, choose, explore
 from recommender.search import metric_for
+from recommender.target import TargetModel
 from recommender.transfer import Belief, HistoryModel, metric_value
 
 
@@ -27,6 +28,20 @@ def cost_function(sla: SLA, rps: float, prices: PriceTable, hourly_overrides: di
         return math.inf if usd is None else usd
 
     return cost
+
+
+def vcpus_from(profiles: list[Profile]) -> Callable[[Config], float]:
+    """The vCPUs of one unit of a config: the catalog's, or for an instance type it lacks, the figure the
+    measurements give (the `vcpus` column): a property of the type, not of any run."""
+    given = {p.config.instance_type: float(p.summary["vcpus"]) for p in profiles
+             if p.config.instance_type and "vcpus" in p.summary}
+
+    def vcpus(config: Config) -> float:
+        if config.instance_type in given:
+            return given[config.instance_type]
+        return platforms.vcpus(config)
+
+    return vcpus
 
 
 def hourly_overrides(profiles: list[Profile]) -> dict[str, float]:
@@ -48,12 +63,13 @@ class AdaptiveResult:
 
 
 def recommend_from_profiles(candidates: list[Config], history: list[Profile], trial: Callable[[Config], Profile],
-                            sla: SLA, budget: int, confidence: float, cost: Callable[[Config, float], float]
-                            ) -> AdaptiveResult:
-    """Explore with at most BUDGET trials of the target, then choose."""
+                            sla: SLA, budget: int, confidence: float, cost: Callable[[Config, float], float],
+                            vcpus_of: Callable[[Config], float] | None = None) -> AdaptiveResult:
+    """Explore with at most BUDGET trials of the target, then choose. VCPUS_OF: the resources of each config (the
+    catalog's by default)."""
     metric = metric_for(sla) or sla.metric
-    model = HistoryModel(history, candidates, metric)
-    first = model.anchor() if model.size else candidates[len(candidates) // 2]
+    model = TargetModel(candidates, history, metric, vcpus_of)
+    first = model.first()
 
     def measured(config: Config) -> float:
         return metric_value(trial(config), metric)

@@ -110,6 +110,13 @@ class HistoryModel:
             self._scale = float(np.quantile(errors, 0.9)) / 1.6449
         return self._scale
 
+    def without(self, row: int) -> "HistoryModel":
+        """The same model less one history workload (its spread scale kept): for holding it out."""
+        held_out = HistoryModel.__new__(HistoryModel)
+        held_out.configs, held_out.index, held_out.metric = self.configs, self.index, self.metric
+        held_out.matrix, held_out._scale = np.delete(self.matrix, row, axis=0), self.spread_scale()
+        return held_out
+
     @property
     def size(self) -> int:
         return self.matrix.shape[0]

@@ -16,7 +16,8 @@ def recommend_from_measurements(request: RecommendRequest) -> dict[str, Any]:
     from advisor.core import prices as price_tables
     from advisor.service import answers
     from profilers.importers import profiles_from_rows, read_csv
-    from recommender.adaptive import cost_function, evaluations, hourly_overrides, recommend_from_profiles
+    from recommender.adaptive import (cost_function, evaluations, hourly_overrides, recommend_from_profiles,
+                                      vcpus_from)
     from recommender.search import SearchResult, metric_for
 
     text = request.measurements_csv or ""
@@ -33,7 +34,7 @@ def recommend_from_measurements(request: RecommendRequest) -> dict[str, Any]:
     history = [p for p in replay.history if p.config in set(candidates)]
     history_workloads = len({p.workload for p in history})
     result = recommend_from_profiles(candidates, history, replay.trial, sla, request.max_trials, request.confidence,
-                                     cost)
+                                     cost, vcpus_from(profiles))
     search_result = SearchResult(sla, rps, evaluations(result, sla, rps, hours, request.confidence, history_workloads))
     basis = answers.basis(
         request, table, list(replay.revealed.values()), source=request.source, measured_by=["replay"],

@@ -1,0 +1,131 @@
+"""What the advisor believes about the target workload: the platform's physics first, history only where it predicts.
+
+Two models answer for every candidate: `PhysicsModel` (shapes the platform allows, fitted to the target's own
+trials) and, when other workloads were measured on the same configs, `HistoryModel` (their curves shifted to the
+target's trials). They are weighed by how well each predicted the target's trials before it saw them (each trial
+from the ones before it, in the order they were taken), starting even. History that is unlike the target loses
+its weight after a trial or two; history that predicts it takes over. The blend is a mixture: where the two
+disagree the interval widens, so unlike history can never narrow it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from advisor.core.domain import Config, Profile
+from recommender.physics import NOISE_LOG_SIGMA, PhysicsModel
+from recommender.transfer import Belief, HistoryModel
+
+PRIOR_BOUNDS = (0.05, 0.95)  # history's weight before the target's trials have tested it, at least and at most
+CALIBRATION_WORKLOADS = 24  # history workloads held out in turn to set that weight
+LOG_DENSITY_FLOOR = -12.0  # a trial no model expected costs a model at most this much
+ALLOWED_SIGMAS = 2.0  # beyond this many of physics' sigmas, history and physics disagree
+
+
+def log_density(belief: Belief, value: float) -> float:
+    """How likely BELIEF found VALUE (inf: a failure), as a log density of log VALUE."""
+    if not math.isfinite(value):
+        return max(LOG_DENSITY_FLOOR, math.log(max(belief.p_fail, 1e-6)))
+    if belief.p_fail >= 1.0 or not math.isfinite(belief.mu):
+        return LOG_DENSITY_FLOOR
+    sigma = max(belief.sigma, NOISE_LOG_SIGMA) if math.isfinite(belief.sigma) else 3.0
+    z = (math.log(value) - belief.mu) / sigma
+    return max(LOG_DENSITY_FLOOR, math.log(1 - belief.p_fail) - 0.5 * z * z - math.log(sigma))
+
+
+def blend(physics: Belief, history: Belief, w: float, decided: bool = False) -> Belief:
+    """What to believe at one config, W being the chance that history is the right model of the target. The
+    likelier model leads; where the other disagrees with it by more than ALLOWED_SIGMAS of physics' spread, the
+    belief is their mixture, so that disagreement widens the interval instead of being hidden. The chance of failing
+    is physics' where monotonicity DECIDED it."""
+    if physics.measured:
+        return physics
+    p_fail = physics.p_fail if decided else history.p_fail if w >= 0.5 else w * history.p_fail + (1 - w) * physics.p_fail
+    if p_fail >= 1.0:
+        return Belief(math.inf, 0.0, 1.0)
+    history_usable = math.isfinite(history.sigma) and math.isfinite(history.mu)
+    physics_usable = math.isfinite(physics.sigma) and math.isfinite(physics.mu)
+    if not physics_usable or not history_usable:
+        lead = history if history_usable and (w >= 0.5 or not physics_usable) else physics
+        return Belief(lead.mu, lead.sigma, p_fail)
+    lead = history if w >= 0.5 else physics
+    if abs(history.mu - physics.mu) <= ALLOWED_SIGMAS * physics.sigma:
+        return Belief(lead.mu, lead.sigma, p_fail)
+    mu = w * history.mu + (1 - w) * physics.mu
+    var = w * (history.sigma**2 + (history.mu - mu) ** 2) + (1 - w) * (physics.sigma**2 + (physics.mu - mu) ** 2)
+    return Belief(mu, math.sqrt(var), p_fail)
+
+
+class TargetModel:
+    """Beliefs about every candidate of the target, conditioned on its trials."""
+
+    def __init__(self, candidates: list[Config], history: list[Profile], metric: str,
+                 vcpus_of: Callable[[Config], float] | None = None) -> None:
+        self.candidates = list(candidates)
+        self.physics = PhysicsModel(self.candidates, vcpus_of)
+        model = HistoryModel(history, self.candidates, metric) if history else None
+        self.history = model if model is not None and model.size else None
+        self.prior = self._prior() if self.history else 0.0
+        self.history_weight = self.prior
+
+    def first(self) -> Config:
+        """The first trial: what best predicts the others across history; without history, physics' reference
+        point (see PhysicsModel.reference)."""
+        if self.history is not None:
+            return self.history.anchor()
+        return self.physics.reference()
+
+    def condition(self, observed: dict[Config, float]) -> dict[Config, Belief]:
+        if self.history is None:
+            return self.physics.condition(observed)
+        self.history_weight = self._weigh(observed)
+        physics = self.physics.condition(observed)
+        history = self.history.condition(observed)
+        return {c: blend(physics[c], history[c], self.history_weight, c in self.physics.decided)
+                for c in self.candidates}
+
+    def _prior(self) -> float:
+        """History's weight before the target is measured: how often history predicted one of its own workloads
+        better than physics did, each held out in turn and measured at the anchor config only. History made of
+        one program's variants predicts its members well; unrelated programs do not. Only the target's own
+        trials can say whether it is like its history; they take it from here."""
+        assert self.history is not None
+        model, n = self.history, self.history.size
+        if n < 4:
+            return 0.5
+        anchor = model.anchor()
+        k_anchor = model.index[anchor]
+        wins, tried = 0, 0
+        for row in sorted(set(np.linspace(0, n - 1, num=min(CALIBRATION_WORKLOADS, n)).astype(int))):
+            truth = model.matrix[row]
+            if not np.isfinite(truth[k_anchor]):
+                continue
+            others = model.without(row)
+            seen = {anchor: math.exp(truth[k_anchor])}
+            from_history, from_physics = others.condition(seen), self.physics.condition(seen)
+            score = 0.0
+            for c, k in model.index.items():
+                if k != k_anchor and not np.isnan(truth[k]):
+                    value = math.exp(truth[k]) if np.isfinite(truth[k]) else math.inf
+                    score += log_density(from_history[c], value) - log_density(from_physics[c], value)
+            wins += score > 0
+            tried += 1
+        if not tried:
+            return 0.5
+        return min(PRIOR_BOUNDS[1], max(PRIOR_BOUNDS[0], (wins + 0.5) / (tried + 1)))
+
+    def _weigh(self, observed: dict[Config, float]) -> float:
+        """History's weight: the prior odds times how much better it predicted each trial from those before it."""
+        assert self.history is not None
+        order = list(observed)
+        log_odds = math.log(self.prior / (1 - self.prior))
+        for k in range(1, len(order)):
+            seen = {c: observed[c] for c in order[:k]}
+            nxt, value = order[k], observed[order[k]]
+            log_odds += (log_density(self.history.condition(seen)[nxt], value)
+                         - log_density(self.physics.condition(seen)[nxt], value))
+        log_odds = max(-30.0, min(30.0, log_odds))
+        return 1 / (1 + math.exp(-log_odds))
