@@ -72,13 +72,16 @@ def recommend_from_profiles(candidates: list[Config], history: list[Profile], tr
     first = model.first()
 
     def measured(config: Config) -> float:
-        return metric_value(trial(config), metric)
+        profile = trial(config)
+        model.note(profile)
+        return metric_value(profile, metric)
 
     def measured_or_failed(config: Config) -> float:
         value = measured(config)
         return math.inf if math.isnan(value) else value
 
-    run = explore(first, model.condition, measured_or_failed, sla.limit_ms, cost, budget)
+    run = explore(first, model.condition, measured_or_failed, sla.limit_ms, cost, budget,
+                  lambda observed, beliefs, left: model.propose(observed, beliefs, sla.limit_ms, left, confidence))
     beliefs = model.condition(run.observed)
     return AdaptiveResult(choose(beliefs, sla.limit_ms, cost, confidence), beliefs, run, metric, cost)
 

@@ -62,8 +62,12 @@ class Exploration:
 
 
 def explore(first: Config, condition: Callable[[dict[Config, float]], dict[Config, Belief]],
-            trial: Callable[[Config], float], limit: float, cost: CostFn, budget: int) -> Exploration:
-    """Profile FIRST, then keep profiling the most promising config until nothing promises or BUDGET is spent."""
+            trial: Callable[[Config], float], limit: float, cost: CostFn, budget: int,
+            propose: Callable[[dict[Config, float], dict[Config, Belief], int], Config | None] | None = None
+            ) -> Exploration:
+    """Profile FIRST, then keep profiling the most promising config until nothing promises or BUDGET is spent.
+    PROPOSE, when given, may name the next trial instead (the SLA-directed search of a model that leads on
+    physics); when it names none, the expected improvement decides."""
     run = Exploration()
     config: Config | None = first
     while config is not None and len(run.order) < budget:
@@ -72,7 +76,9 @@ def explore(first: Config, condition: Callable[[dict[Config, float]], dict[Confi
         if len(run.order) >= budget:
             run.stopped_because = f"budget of {budget} trials spent"
             break
-        step = next_config(condition(run.observed), run.observed, limit, cost)
+        beliefs = condition(run.observed)
+        proposed = propose(run.observed, beliefs, budget - len(run.order)) if propose else None
+        step = (proposed, 0.0) if proposed is not None else next_config(beliefs, run.observed, limit, cost)
         config = step[0] if step else None
         if config is None:
             run.stopped_because = "no untried config is expected to lower the cost by 1% or more"

@@ -20,6 +20,7 @@ that ran does not; a cluster's failures are timeouts, which more machines do not
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -38,6 +39,45 @@ SHARE_LIMITS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # Lambda: the code's paralle
 VCPU_LIMITS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)  # clusters: the job's parallelism, in vCPUs
 COORDINATION = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)  # clusters: the relative cost each machine adds
 FAIL_PER_HALVING = 0.15  # below the smallest size that ran, the chance of running out of memory per halving
+MEMORY_HEADROOM = 1.25  # a size this much above the most memory a trial used is taken not to run out
+
+
+@dataclass(frozen=True)
+class MixtureBelief(Belief):
+    """A belief that is a weighted mixture of lognormals (one per shape hypothesis), summarised by its log mean and
+    spread (`mu`, `sigma`) for what needs one figure, and exact where the tails matter: the chance of meeting a
+    limit, the quantiles and the samples exploration scores. One hypothesis in seven that keeps scaling must not
+    vanish into an average that does not."""
+
+    means: tuple[float, ...] = field(default=(), repr=False)
+    weights: tuple[float, ...] = field(default=(), repr=False)
+    spread: float = 0.0  # each component's own sigma
+
+    def _cdf(self, log_values: np.ndarray) -> np.ndarray:
+        from scipy.special import ndtr  # lazy: scipy only when a mixture is evaluated
+
+        z = (np.asarray(log_values, dtype=float)[:, None] - np.asarray(self.means)[None, :]) / max(self.spread, 1e-9)
+        return ndtr(z) @ np.asarray(self.weights)
+
+    def p_within(self, limit: float) -> float:
+        if self.p_fail >= 1.0 or not self.means:
+            return super().p_within(limit)
+        return (1.0 - self.p_fail) * float(self._cdf(np.array([math.log(limit)]))[0])
+
+    def _quantiles(self, qs: np.ndarray) -> np.ndarray:
+        grid = np.linspace(min(self.means) - 5 * self.spread, max(self.means) + 5 * self.spread, 512)
+        cdf = np.maximum.accumulate(self._cdf(grid))
+        return np.exp(np.interp(qs, cdf, grid))
+
+    def quantile(self, q: float) -> float:
+        if not self.means:
+            return super().quantile(q)
+        return float(self._quantiles(np.array([q]))[0])
+
+    def samples(self, n: int = 24) -> list[float]:
+        if not self.means or not math.isfinite(self.mu):
+            return super().samples(n)
+        return [float(v) for v in self._quantiles((np.arange(n) + 0.5) / n)]
 
 
 def _shapes(memory_sized: bool) -> list[tuple[float, float, float]]:
@@ -66,6 +106,7 @@ class PhysicsModel:
         self.index = {cfg: j for j, cfg in enumerate(self.configs)}
         self.group = [(cfg.platform, cfg.architecture, None if self.memory_sized else cfg.instance_type)
                       for cfg in self.configs]
+        self.memory_used: dict[Config, float] = {}  # the most memory each trial used, MB, where it was reported
         self.size_key = np.array([float(cfg.memory_mb or 0) if self.memory_sized else resource[j]
                                   for j, cfg in enumerate(self.configs)])
 
@@ -85,7 +126,7 @@ class PhysicsModel:
         ran = [(self.index[c], math.log(v)) for c, v in observed.items() if c in self.index and math.isfinite(v)]
         beliefs: dict[Config, Belief] = {}
         self.decided: set[Config] = set()  # configs whose failure or not monotonicity settles
-        mu, sigma = self._predict(ran)
+        mu, sigma, components = self._predict(ran)
         for j, config in enumerate(self.configs):
             if config in observed:
                 v = observed[config]
@@ -95,14 +136,20 @@ class PhysicsModel:
             p_fail, decided = self._p_fail(j, observed)
             if decided:
                 self.decided.add(config)
-            beliefs[config] = Belief(float(mu[j]), float(sigma[j]), p_fail)
+            if components is None or not math.isfinite(sigma[j]):
+                beliefs[config] = Belief(float(mu[j]), float(sigma[j]), p_fail)
+                continue
+            means, weights, spread = components
+            beliefs[config] = MixtureBelief(float(mu[j]), float(sigma[j]), p_fail, means=tuple(means[:, j]),
+                                            weights=weights, spread=float(spread[j]))
         return beliefs
 
-    def _predict(self, ran: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """Mixture mean and spread of log t at every config."""
+    def _predict(self, ran: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+        """Mixture mean and spread of log t at every config, and the mixture's components (the hypotheses that
+        carry weight: their log predictions, weights, and each one's own spread per config)."""
         n = len(self.configs)
         if not ran:
-            return np.zeros(n), np.full(n, math.inf)
+            return np.zeros(n), np.full(n, math.inf), None
         cols = np.array([j for j, _ in ran])
         values = np.array([v for _, v in ran])
         residual = values[None, :] - self.log_shape[:, cols]  # log A implied by each trial, per hypothesis
@@ -119,8 +166,12 @@ class PhysicsModel:
         var = weight @ (predicted - mu[None, :]) ** 2 + within
         groups_seen = {self.group[j] for j in cols}
         unseen = np.array([self.group[j] not in groups_seen for j in range(n)])
+        own = np.full(n, math.sqrt(within))
+        own = np.where(unseen, np.sqrt(within + SCALE_LOG_SIGMA**2), own)
         var = np.where(unseen, var + SCALE_LOG_SIGMA**2, var)
-        return mu, np.sqrt(var)
+        keep = weight > 1e-4 * weight.max()
+        kept = weight[keep] / weight[keep].sum()
+        return mu, np.sqrt(var), (predicted[keep], tuple(float(w) for w in kept), own)
 
     def _p_fail(self, j: int, observed: dict[Config, float]) -> tuple[float, bool]:
         """Memory-sized: failures are monotone in size within a group: less than a size that failed fails, more than
@@ -139,6 +190,11 @@ class PhysicsModel:
             return 0.0, True
         if failed:
             return 0.5, False
+        used = [m for c, m in self.memory_used.items() if self.group[self.index[c]] == group]
+        if used:  # the trials said how much memory the code needs
+            if size < max(used):
+                return 1.0, True
+            return (0.0, True) if size >= MEMORY_HEADROOM * max(used) else (0.25, False)
         if ran and self.memory_sized:
             return min(0.5, FAIL_PER_HALVING * math.log2(min(ran) / size)), False
         return 0.0, False

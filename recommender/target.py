@@ -72,11 +72,54 @@ class TargetModel:
         self.history_weight = self.prior
 
     def first(self) -> Config:
-        """The first trial: what best predicts the others across history; without history, physics' reference
-        point (see PhysicsModel.reference)."""
-        if self.history is not None:
-            return self.history.anchor()
+        """The first trial: physics' reference point (see PhysicsModel.reference), where the next trial can go
+        either way; history, which may be unlike the target, does not choose it."""
         return self.physics.reference()
+
+    def propose(self, observed: dict[Config, float], beliefs: dict[Config, Belief], limit: float, left: int = 2,
+                confidence: float = 0.9) -> Config | None:
+        """Until history has predicted a trial of the target, or while physics leads, on a memory-sized platform
+        the next trial searches the gap the SLA leaves:
+        between the largest size that missed it (or failed) and the smallest that met it (below the smallest that
+        met when none missed, above the largest that missed when none met). The metric falls with memory, so the
+        cheapest size that meets lies in that gap: once a size has missed, the trial goes to the smallest size above
+        it that the beliefs give an even chance of meeting (CONFIDENCE when it is the last of the trials LEFT, which
+        no later trial can correct), or on that last trial, the likeliest; else to the gap's
+        middle in log memory (down toward cheaper sizes while every size tried has met). None: let the expected
+        improvement decide (history leads, a cluster, or nothing left between)."""
+        confirmed = self.history_weight >= 0.5 and len(observed) >= 2  # history has predicted a trial of the target
+        if confirmed or not self.physics.memory_sized:
+            return None
+        by_size = sorted(self.candidates, key=lambda c: (c.architecture, c.memory_mb or 0))
+        tried = [c for c in by_size if c in observed]
+        if not tried:
+            return None
+        arch = tried[0].architecture
+        sizes = [c for c in by_size if c.architecture == arch]
+        met = [c.memory_mb or 0 for c in tried if c.architecture == arch and observed[c] <= limit]
+        missed = [c.memory_mb or 0 for c in tried if c.architecture == arch and not observed[c] <= limit]
+        low = max(missed) if missed else None
+        high = min(met) if met else None
+        if low is not None and high is not None and low > high:
+            return None  # not monotone: the expected improvement decides
+        inside = [c for c in sizes if c not in observed and (low is None or (c.memory_mb or 0) > low)
+                  and (high is None or (c.memory_mb or 0) < high)]
+        if not inside:
+            return None
+        aim = confidence if left <= 1 else 0.5
+        even = [c for c in inside if beliefs[c].p_within(limit) >= aim]
+        if low is not None and (even or left <= 1):  # a size missed: aim at the smallest above it likely to meet
+            return even[0] if even else max(inside, key=lambda c: (beliefs[c].p_within(limit), -(c.memory_mb or 0)))
+        lo = math.log(low if low is not None else (inside[0].memory_mb or 1) / 1.0001)
+        hi = math.log(high if high is not None else (inside[-1].memory_mb or 1) * 1.0001)
+        middle = (lo + hi) / 2
+        return min(inside, key=lambda c: (abs(math.log(c.memory_mb or 1) - middle), c.memory_mb or 0))
+
+    def note(self, profile: Profile) -> None:
+        """What a trial said besides its metric: the most memory it used (which bounds what smaller sizes need)."""
+        used = profile.summary.get("max_memory_used_mb")
+        if profile.feasible and used and profile.config in self.physics.index and profile.config.is_memory_sized:
+            self.physics.memory_used[profile.config] = float(used)
 
     def condition(self, observed: dict[Config, float]) -> dict[Config, Belief]:
         if self.history is None:

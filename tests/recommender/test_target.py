@@ -1,0 +1,110 @@
+"""Decision quality when the target is unlike its history: the physics of the platform fitted to the target's own
+trials leads, and history counts only where it predicts. Each case is one a method trusting history would fail."""
+
+import math
+import random
+import zlib
+
+import pytest
+
+from advisor.core import catalog, platforms, prices
+from advisor.core.domain import SLA, Config, Measurement, Profile
+from advisor.core.stats import latency_summary
+from recommender.adaptive import cost_function, recommend_from_profiles
+from recommender.explore import choose
+from recommender.target import TargetModel
+from recommender.transfer import HistoryModel, metric_value
+
+GRID = [c for c in platforms.get("lambda").candidates() if c.architecture == "x86_64"]
+
+
+def profile(workload, config, io_ms, cpu_ms, parallelism, seed=0):
+    """p95 of 60 invocations taking io + cpu / min(share, parallelism) ms, 4% noise."""
+    rng = random.Random(zlib.crc32(f"{workload}/{config.memory_mb}/{seed}".encode()))
+    share = catalog.lambda_vcpus(config.memory_mb)
+    durations = [(io_ms + cpu_ms / min(share, parallelism)) * math.exp(rng.gauss(0, 0.04)) for _ in range(60)]
+    summary = dict(latency_summary(durations), max_memory_used_mb=90.0)
+    return Profile(workload, config, "test:synthetic", summary, tuple(Measurement(d) for d in durations))
+
+
+def family(name, io_ms, cpu_ms, parallelism, n=6):
+    out = []
+    for k in range(n):
+        scale = 1 + 0.4 * k
+        out += [profile(f"{name}-{k}", c, io_ms * scale, cpu_ms * scale, parallelism, seed=k) for c in GRID]
+    return out
+
+
+FLAT_IO = family("io", io_ms=80, cpu_ms=2, parallelism=1)  # waits on the network: memory barely matters
+MULTI_CPU = family("threads", io_ms=2, cpu_ms=300, parallelism=6)  # uses every vCPU up to 6
+
+
+def decide(target, history, level, budget=3):
+    truth = {p.config: metric_value(p, "p95_ms") for p in target}
+    sla = SLA("latency", min(truth.values()) * level, 95.0, None, f"x{level}")
+    cost = cost_function(sla, 10.0, prices.load("us-east-1"), {})
+    by_config = {p.config: p for p in target}
+    result = recommend_from_profiles(GRID, history, by_config.__getitem__, sla, budget, 0.9, cost)
+    meets = {c: cost(c, v) for c, v in truth.items() if v <= sla.limit_ms}
+    return result, sla, cost, meets, truth
+
+
+def assert_hit(result, meets):
+    assert result.chosen in meets, f"{result.chosen} misses the SLA (trials {result.exploration.order})"
+    assert meets[result.chosen] <= 1.05 * min(meets.values()), "a config that meets, but not the cheapest"
+
+
+@pytest.mark.parametrize("level", [1.25, 1.5, 2.0])
+def test_a_cpu_bound_target_with_flat_io_history_same_file(level):
+    target = [profile("single-thread", c, io_ms=5, cpu_ms=400, parallelism=1) for c in GRID]
+    result, sla, cost, meets, truth = decide(target, FLAT_IO, level)
+    assert_hit(result, meets)
+    # trusting that history after the first trial picks a size the target is far too slow at
+    first = HistoryModel(FLAT_IO, GRID, "p95_ms").anchor()
+    trusting = choose(HistoryModel(FLAT_IO, GRID, "p95_ms").condition({first: truth[first]}), sla.limit_ms, cost, 0.9)
+    assert trusting not in meets
+
+
+@pytest.mark.parametrize("level", [1.25, 2.0])
+def test_an_io_bound_target_with_foreign_multithreaded_history(level):
+    target = [profile("waits", c, io_ms=120, cpu_ms=3, parallelism=1) for c in GRID]
+    result, sla, cost, meets, truth = decide(target, MULTI_CPU, level)
+    assert_hit(result, meets)
+    first = HistoryModel(MULTI_CPU, GRID, "p95_ms").anchor()
+    trusting = choose(HistoryModel(MULTI_CPU, GRID, "p95_ms").condition({first: truth[first]}), sla.limit_ms, cost, 0.9)
+    assert trusting not in meets or meets[trusting] > 1.05 * min(meets.values())
+
+
+@pytest.mark.parametrize("parallelism, level", [(1, 1.25), (1, 2.0), (6, 1.5), (2, 1.25)])
+def test_no_history_at_all(parallelism, level):
+    target = [profile("alone", c, io_ms=10, cpu_ms=300, parallelism=parallelism) for c in GRID]
+    result, sla, cost, meets, truth = decide(target, [], level)
+    assert_hit(result, meets)
+
+
+def test_history_that_predicts_the_target_keeps_its_weight_and_unlike_history_loses_it():
+    like = [profile("io-new", c, io_ms=100, cpu_ms=2.5, parallelism=1) for c in GRID]
+    unlike = [profile("cpu-new", c, io_ms=5, cpu_ms=400, parallelism=1) for c in GRID]
+    for target, expect_history in ((like, True), (unlike, False)):
+        truth = {p.config: metric_value(p, "p95_ms") for p in target}
+        model = TargetModel(GRID, FLAT_IO, "p95_ms")
+        seen = {}
+        for memory in (1769, 256, 512):
+            config = Config("lambda", memory_mb=memory)
+            seen[config] = truth[config]
+            model.condition(seen)
+        assert (model.history_weight > 0.5) is expect_history, model.history_weight
+
+
+def test_physics_alone_narrows_between_trials_and_stays_open_beyond_them():
+    """The issue's example: 512, 1024 and 1769 MB halve cleanly; between them the shape is pinned down, beyond
+    them it is not: 3008 MB may be no faster (single-threaded) or 1.7x faster (multi-threaded)."""
+    target = {c: metric_value(profile("t", c, 5, 400, 1), "p95_ms") for c in GRID}
+    model = TargetModel(GRID, [], "p95_ms")
+    between, beyond = Config("lambda", memory_mb=768), Config("lambda", memory_mb=3008)
+    one = model.condition({Config("lambda", memory_mb=1769): target[Config("lambda", memory_mb=1769)]})
+    three = model.condition({c: target[c] for c in [Config("lambda", memory_mb=m) for m in (1769, 512, 1024)]})
+    assert one[between].sigma > 2 * three[between].sigma
+    assert three[between].quantile(0.05) <= target[between] <= three[between].quantile(0.95)
+    flat, scaling = target[Config("lambda", memory_mb=1769)], target[Config("lambda", memory_mb=1769)] * 1769 / 3008
+    assert three[beyond].quantile(0.05) < scaling * 1.1 and three[beyond].quantile(0.95) > flat * 0.95
