@@ -16,7 +16,7 @@ from advisor.core.prices import PriceTable
 from recommender.explore import Exploration, choose, explore
 from recommender.search import metric_for
 from recommender.target import TargetModel
-from recommender.transfer import Belief, HistoryModel, metric_value
+from recommender.transfer import Belief, metric_value
 
 
 def cost_function(sla: SLA, rps: float, prices: PriceTable, hourly_overrides: dict[str, float]) -> Callable[[Config, float], float]:
@@ -134,52 +134,21 @@ def _as_cost(config: Config, usd: float, sla: SLA, rps: float, hours_per_month: 
     return costs.Cost(usd, usd / (rps * 3.6), usd * hours_per_month)
 
 
-def physics_beliefs(profiles: list[Profile], candidates: list[Config], metric: str,
-                    confidence: float) -> dict[Config, Belief]:
-    """Beliefs from the parametric model (no history): its interval read as a lognormal; a failure as certain."""
-    from statistics import NormalDist
-
-    from recommender.model import PerformanceModel, Unpredictable
-
-    model = PerformanceModel.fit(profiles, confidence)
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    measured = {p.config: metric_value(p, metric) for p in profiles}
-    beliefs: dict[Config, Belief] = {}
-    for c in candidates:
-        if c in measured and not math.isnan(measured[c]):
-            v = measured[c]
-            beliefs[c] = Belief(math.log(v) if math.isfinite(v) else math.inf, 0.0, 0.0 if math.isfinite(v) else 1.0,
-                                measured=True)
-            continue
-        pred = model.predict(c, metric)
-        if isinstance(pred, Unpredictable):
-            failing = pred.reason.startswith(("infeasible", "predicted out of memory"))
-            beliefs[c] = Belief(math.inf, 0.0, 1.0) if failing else Belief(0.0, math.inf, 0.0)
-            continue
-        sigma = (math.log(pred.high) - math.log(max(pred.low, 1e-9))) / (2 * z) if pred.high > 0 else math.inf
-        beliefs[c] = Belief(math.log(max(pred.value, 1e-9)), sigma, 0.0)
-    return beliefs
-
-
 def adaptive_trials(candidates: list[Config], first: Config, run_trial: Callable[[Config], Profile],
                     history: list[Profile], sla: SLA, budget: int, confidence: float,
                     cost: Callable[[Config, float], float]) -> tuple[list[Profile], Exploration]:
-    """Live profiling with the same exploration as the replay: history beliefs when other workloads were
-    profiled on these configs, else the parametric model's."""
+    """Live profiling with the same exploration as the replay: physics first, history where it predicts."""
     metric = metric_for(sla) or sla.metric
     profiles: list[Profile] = []
-    history_model = HistoryModel(history, candidates, metric) if history else None
+    model = TargetModel(candidates, history, metric)
 
     def trial(config: Config) -> float:
         profile = run_trial(config)
         profiles.append(profile)
+        model.note(profile)
         value = metric_value(profile, metric)
         return math.inf if math.isnan(value) else value
 
-    def condition(observed: dict[Config, float]) -> dict[Config, Belief]:
-        if history_model is not None and history_model.size:
-            return history_model.condition(observed)
-        return physics_beliefs(profiles, candidates, metric, confidence)
-
-    run = explore(first, condition, trial, sla.limit_ms, cost, budget)
+    run = explore(first, model.condition, trial, sla.limit_ms, cost, budget,
+                  lambda observed, beliefs, left: model.propose(observed, beliefs, sla.limit_ms, left, confidence))
     return profiles, run
