@@ -107,7 +107,7 @@ def remove_group(group: Path | None) -> None:
 class LocalTarget:
     """One worker process: a Lambda sandbox (one request at a time) or an instance (V concurrent threads)."""
 
-    def __init__(self, model_path: Path, config: Config, limiter: CpuLimiter) -> None:
+    def __init__(self, model_path: Path | str, config: Config, limiter: CpuLimiter) -> None:
         self.config = config
         self.share = platforms.vcpus(config)
         self.memory_limit_mb = platforms.memory_mb(config)
@@ -248,8 +248,13 @@ class LocalBackend:
             return f"not emulable here: needs {platforms.memory_mb(config):.0f} MB, this machine has {machine_memory_mb():.0f} MB"
         return None
 
-    def model_path(self, workload: WorkloadSpec) -> Path:
-        """Export the workload's model once, in a subprocess so this process never imports TensorFlow."""
+    def model_path(self, workload: WorkloadSpec) -> Path | str:
+        """Export the workload's model once, in a subprocess so this process never imports TensorFlow; a small
+        program (params "program") is named instead, for the worker to run."""
+        if workload.params.get("program"):
+            from advisor.workloads.programs import as_model_path
+
+            return as_model_path(workload.params)
         directory = self.data_dir / "models"
         code = ("import json,sys; from pathlib import Path; from advisor.workloads import WorkloadSpec; "
                 "from advisor.workloads.ncf import export; "
@@ -263,7 +268,7 @@ class LocalBackend:
                               else done.stderr.strip()[-800:])
         return Path(done.stdout.strip().splitlines()[-1])
 
-    def start(self, workload: WorkloadSpec, config: Config, model_path: Path | None = None) -> LocalTarget:
+    def start(self, workload: WorkloadSpec, config: Config, model_path: Path | str | None = None) -> LocalTarget:
         reason = self.check(config)
         if reason:
             raise NotEmulable(f"{config.key}: {reason}", hint="the model predicts it from other profiles instead")

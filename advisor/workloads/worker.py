@@ -20,6 +20,26 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
+def _model(path: str, threads: int):
+    """The NCF model's request handler (TensorFlow loads here, in the worker only)."""
+    from advisor.workloads import ncf
+    from advisor.workloads.handler import predict
+
+    tf = ncf._quiet_tensorflow()
+    tf.config.threading.set_intra_op_parallelism_threads(1 if threads > 1 else 0)
+    tf.config.threading.set_inter_op_parallelism_threads(max(1, threads))
+    model = ncf.load(path)
+    return lambda payload: predict(model, payload)
+
+
+def _program(path: str):
+    """A small program's request handler (advisor/workloads/programs.py): the payload is not used."""
+    from advisor.workloads.programs import from_model_path
+
+    run = from_model_path(path)
+    return lambda payload: run()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model_path")
@@ -27,13 +47,8 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    from advisor.workloads import ncf
-    from advisor.workloads.handler import predict
-
-    tf = ncf._quiet_tensorflow()
-    tf.config.threading.set_intra_op_parallelism_threads(1 if args.threads > 1 else 0)
-    tf.config.threading.set_inter_op_parallelism_threads(max(1, args.threads))
-    model = ncf.load(args.model_path)
+    handle = _program(args.model_path) if args.model_path.startswith("program:") else _model(args.model_path,
+                                                                                              args.threads)
     out_lock = threading.Lock()
 
     def emit(obj: dict) -> None:
@@ -47,7 +62,7 @@ def main() -> None:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         error = None
         try:
-            predict(model, request["payload"])
+            handle(request["payload"])
         except Exception as exc:  # reported to the profiler as a failed invocation, never fatal
             error = f"{type(exc).__name__}: {exc}"
         emit({"id": request["id"], "wall_ms": (time.perf_counter() - wall0) * 1000.0,
