@@ -107,13 +107,14 @@ def evaluations(result: AdaptiveResult, sla: SLA, rps: float, hours_per_month: f
                 ev.reason = f"measured {result.metric.removesuffix('_ms')} {value:.1f} ms > {sla.limit_ms:g} ms"
         else:
             if belief.p_fail >= 1.0 or not math.isfinite(belief.mu):
-                ev.reason = "predicted to fail: every comparable history workload failed on it"
+                ev.reason = "predicted to fail: less memory than its trials needed, or every comparable workload failed on it"
                 out.append(ev)
                 continue
             tail = (1 - confidence) / 2
             value = math.exp(belief.mu)
             ev.predicted[result.metric] = Prediction(value, belief.quantile(tail), belief.quantile(1 - tail), False,
-                                                     f"predicted from {history_size} history workloads")
+                                                     f"predicted from the target's trials and the platform's physics"
+                                                     + (f", with {history_size} history workloads" if history_size else ""))
             p = belief.p_within(sla.limit_ms)
             usd = result.cost(config, min(belief.quantile(confidence), sla.limit_ms))
             if p < confidence:

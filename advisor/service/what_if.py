@@ -38,8 +38,8 @@ def recommend_from_measurements(request: RecommendRequest) -> dict[str, Any]:
     search_result = SearchResult(sla, rps, evaluations(result, sla, rps, hours, request.confidence, history_workloads))
     basis = answers.basis(
         request, table, list(replay.revealed.values()), source=request.source, measured_by=["replay"],
-        model="history prior: other workloads of the file shifted to the target's trials, weighted by shape "
-              "agreement; trials chosen by constrained expected improvement",
+        model="physics first: shapes of the platform fitted to the target's trials; history (other workloads of "
+              "the file) only while it predicts the target's trials; trials follow the SLA",
         history_workloads=history_workloads, stopped_because=result.exploration.stopped_because,
         notes=["trials were replayed from the file; nothing was stored"])
     answers.raise_if_none_meets(search_result, request, basis, "relax the SLA or allow more trials (--max-trials)")
