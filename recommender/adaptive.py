@@ -113,7 +113,7 @@ def evaluations(result: AdaptiveResult, sla: SLA, rps: float, hours_per_month: f
             tail = (1 - confidence) / 2
             value = math.exp(belief.mu)
             ev.predicted[result.metric] = Prediction(value, belief.quantile(tail), belief.quantile(1 - tail), False,
-                                                     f"predicted from the target's trials and the platform's physics"
+                                                     "predicted from the target's trials and the platform's physics"
                                                      + (f", with {history_size} history workloads" if history_size else ""))
             p = belief.p_within(sla.limit_ms)
             usd = result.cost(config, min(belief.quantile(confidence), sla.limit_ms))
