@@ -161,7 +161,8 @@ class PhysicsModel:
         predicted = log_scale[:, None] + self.log_shape  # hypotheses x configs
         mu = weight @ predicted
         # what the best shapes leave unexplained in the trials themselves widens every prediction
-        unexplained = float(weight @ misfit) / max(1, len(ran) - 1)
+        parameters = 3 if self.memory_sized else 4  # the scale and the shape's own (f, c; and k for clusters)
+        unexplained = float(weight @ misfit) / max(1, len(ran) - parameters)
         within = (NOISE_LOG_SIGMA**2 + unexplained) * (1 + 1 / len(ran)) + SHAPE_ERROR[self.memory_sized] ** 2
         var = weight @ (predicted - mu[None, :]) ** 2 + within
         groups_seen = {self.group[j] for j in cols}
