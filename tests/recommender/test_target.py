@@ -1,43 +1,16 @@
 """Decision quality when the target is unlike its history: the physics of the platform fitted to the target's own
 trials leads, and history counts only where it predicts. Each case is one a method trusting history would fail."""
 
-import math
-import random
-import zlib
 
 import pytest
 
-from advisor.core import catalog, platforms, prices
-from advisor.core.domain import SLA, Config, Measurement, Profile
-from advisor.core.stats import latency_summary
+from advisor.core import prices
+from advisor.core.domain import SLA, Config
 from recommender.adaptive import cost_function, recommend_from_profiles
 from recommender.explore import choose
 from recommender.target import TargetModel
 from recommender.transfer import HistoryModel, metric_value
-
-GRID = [c for c in platforms.get("lambda").candidates() if c.architecture == "x86_64"]
-
-
-def profile(workload, config, io_ms, cpu_ms, parallelism, seed=0):
-    """p95 of 60 invocations taking io + cpu / min(share, parallelism) ms, 4% noise."""
-    rng = random.Random(zlib.crc32(f"{workload}/{config.memory_mb}/{seed}".encode()))
-    share = catalog.lambda_vcpus(config.memory_mb)
-    durations = [(io_ms + cpu_ms / min(share, parallelism)) * math.exp(rng.gauss(0, 0.04)) for _ in range(60)]
-    summary = dict(latency_summary(durations), max_memory_used_mb=90.0)
-    return Profile(workload, config, "test:synthetic", summary, tuple(Measurement(d) for d in durations))
-
-
-def family(name, io_ms, cpu_ms, parallelism, n=6):
-    out = []
-    for k in range(n):
-        scale = 1 + 0.4 * k
-        out += [profile(f"{name}-{k}", c, io_ms * scale, cpu_ms * scale, parallelism, seed=k) for c in GRID]
-    return out
-
-
-FLAT_IO = family("io", io_ms=80, cpu_ms=2, parallelism=1)  # waits on the network: memory barely matters
-MULTI_CPU = family("threads", io_ms=2, cpu_ms=300, parallelism=6)  # uses every vCPU up to 6
-
+from tests.support.unlike import FLAT_IO, GRID, MULTI_CPU, profile
 
 def decide(target, history, level, budget=3):
     truth = {p.config: metric_value(p, "p95_ms") for p in target}
