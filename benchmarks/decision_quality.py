@@ -12,7 +12,8 @@ Scores:
   regret     cost of the pick / cost of the cheapest that meets (over picks that meet)
 Ground truth uses the file's measurements and the cost formulas of DESIGN.md. The files are read where they are.
 
-    python benchmarks/decision_quality.py [--data DIR ...] [--modes same-file,foreign,none] [--quick] [--json]
+    python benchmarks/decision_quality.py [--data DIR ...] [--only FILE,...] [--modes same-file,foreign,none]
+                                          [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -180,13 +181,16 @@ def timing(path: Path, rows_wanted: int = 20_000) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", nargs="+", default=[str(Path(__file__).resolve().parents[2] / "shared" / "data" /
-                                                          "measurements")], help="folders of measurement CSV files")
+                                                          "measurements"), str(Path(__file__).resolve().parent / "data")],
+                        help="folders of measurement CSV files (default: the shared sets and benchmarks/data)")
+    parser.add_argument("--only", default="", help="only these files (names, comma-separated)")
     parser.add_argument("--modes", default=",".join(MODES), help="history modes, comma-separated")
     parser.add_argument("--quick", action="store_true", help="every ~12th workload only")
     parser.add_argument("--confidence", type=float, default=0.9)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    files = sorted(f for d in args.data for f in Path(d).glob("*.csv"))
+    files = sorted(f for d in args.data for f in Path(d).glob("*.csv")
+                   if not args.only or f.name in args.only.split(","))
     if not files:
         sys.exit(f"no measurement files in {' '.join(args.data)}")
     modes = [m for m in args.modes.split(",") if m]
