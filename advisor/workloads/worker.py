@@ -17,6 +17,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def _rss_mb() -> float:
+    """This sandbox's peak resident memory, MB: /proc's VmHWM, which starts afresh at exec. (getrusage's
+    ru_maxrss keeps the peak of the process before exec: a worker started by a large parent, a test run that loaded
+    TensorFlow, would report the parent's memory as its own and be taken to run out of it.)"""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
