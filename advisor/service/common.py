@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any, Callable
 
 from advisor.core import catalog, platforms, settings
@@ -98,9 +99,12 @@ def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = f
         return None
     try:
         number = kind(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"{name} must be a number, got {value!r}", hint=f"give {name} as a number",
-                       fields={name: "not a number"}) from None
+        finite = math.isfinite(number) and (kind is not float or math.isfinite(float(value)))
+    except (TypeError, ValueError, OverflowError):
+        number, finite = None, False
+    if number is None or not finite:
+        raise BadInput(f"{name} must be a finite number, got {str(value)[:40]!r}", hint=f"give {name} as a number",
+                       fields={name: "not a finite number"})
     if isinstance(value, bool) or (minimum is not None and number < minimum):
         raise BadInput(f"{name} must be at least {minimum}, got {value!r}", hint=f"give {name} >= {minimum}",
                        fields={name: "out of range"})

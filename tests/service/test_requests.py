@@ -60,3 +60,11 @@ def test_bad_input_is_refused_alike_by_both(both, body, args, field):
     assert api["error"]["code"] == cli["error"]["code"]
     if field:
         assert field in api["error"]["fields"] and api["error"]["fields"] == cli["error"]["fields"]
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400"])
+def test_a_number_that_is_not_finite_is_refused_alike_by_both(both, value):
+    status, api, code, cli = both({"workload": "ncf-recommender", "sla": "p95<=60ms", "rps": float(value)},
+                                  ["--workload", "ncf-recommender", "--sla", "p95<=60ms", "--rps", value])
+    assert (status, code) == (400, 2)
+    assert api["error"]["fields"] == cli["error"]["fields"] == {"rps": "not a finite number"}
