@@ -2,15 +2,17 @@
 
 Two models answer for every candidate: `PhysicsModel` (shapes the platform allows, fitted to the target's own
 trials) and, when other workloads were measured on the same configs, `HistoryModel` (their curves shifted to the
-target's trials). They are weighed by how well each predicted the target's trials before it saw them (each trial
-from the ones before it, in the order they were taken), starting even. History that is unlike the target loses
-its weight after a trial or two; history that predicts it takes over. The blend is a mixture: where the two
-disagree the interval widens, so unlike history can never narrow it.
+target's trials). History's weight starts at how often it predicted its own held-out workloads better than physics
+did, and moves with how well each model predicted the target's trials before it saw them (each trial from the ones
+before it, in the order they were taken). The likelier model leads: history that is unlike the target loses the
+lead after a trial or two. Where the two disagree, the belief is their mixture, so the interval widens: unlike
+history can never narrow it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -50,10 +52,10 @@ def blend(physics: Belief, history: Belief, w: float, decided: bool = False) -> 
     physics_usable = math.isfinite(physics.sigma) and math.isfinite(physics.mu)
     if not physics_usable or not history_usable:
         lead = history if history_usable and (w >= 0.5 or not physics_usable) else physics
-        return Belief(lead.mu, lead.sigma, p_fail)
+        return replace(lead, p_fail=p_fail, measured=False)  # physics keeps its mixture's tails
     lead = history if w >= 0.5 else physics
     if abs(history.mu - physics.mu) <= ALLOWED_SIGMAS * physics.sigma:
-        return Belief(lead.mu, lead.sigma, p_fail)
+        return replace(lead, p_fail=p_fail, measured=False)
     mu = w * history.mu + (1 - w) * physics.mu
     var = w * (history.sigma**2 + (history.mu - mu) ** 2) + (1 - w) * (physics.sigma**2 + (physics.mu - mu) ** 2)
     return Belief(mu, math.sqrt(var), p_fail)
