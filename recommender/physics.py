@@ -127,13 +127,14 @@ class PhysicsModel:
         beliefs: dict[Config, Belief] = {}
         self.decided: set[Config] = set()  # configs whose failure or not monotonicity settles
         mu, sigma, components = self._predict(ran)
+        trials = self._trials_by_group(observed)
         for j, config in enumerate(self.configs):
             if config in observed:
                 v = observed[config]
                 beliefs[config] = Belief(math.log(v) if math.isfinite(v) else math.inf, 0.0,
                                          0.0 if math.isfinite(v) else 1.0, measured=True)
                 continue
-            p_fail, decided = self._p_fail(j, observed)
+            p_fail, decided = self._p_fail(j, trials.get(self.group[j], ([], [], [])))
             if decided:
                 self.decided.add(config)
             if components is None or not math.isfinite(sigma[j]):
@@ -174,15 +175,23 @@ class PhysicsModel:
         kept = weight[keep] / weight[keep].sum()
         return mu, np.sqrt(var), (predicted[keep], tuple(float(w) for w in kept), own)
 
-    def _p_fail(self, j: int, observed: dict[Config, float]) -> tuple[float, bool]:
+    def _trials_by_group(self, observed: dict[Config, float]) -> dict[tuple, tuple[list, list, list]]:
+        """For each group: the sizes that failed, the sizes that ran, and the most memory trials reported using."""
+        out: dict[tuple, tuple[list, list, list]] = {}
+        for c, v in observed.items():
+            if c in self.index:
+                j = self.index[c]
+                out.setdefault(self.group[j], ([], [], []))[0 if not math.isfinite(v) else 1].append(self.size_key[j])
+        for c, m in self.memory_used.items():
+            out.setdefault(self.group[self.index[c]], ([], [], []))[2].append(m)
+        return out
+
+    def _p_fail(self, j: int, trials: tuple[list, list, list]) -> tuple[float, bool]:
         """Memory-sized: failures are monotone in size within a group: less than a size that failed fails, more than
         one that ran runs; below the smallest size that ran, each halving adds a chance of running out of memory.
         Clusters: the share of the group's trials that failed. (p, whether monotonicity settles it)"""
-        group, size = self.group[j], self.size_key[j]
-        failed = [self.size_key[self.index[c]] for c, v in observed.items()
-                  if c in self.index and not math.isfinite(v) and self.group[self.index[c]] == group]
-        ran = [self.size_key[self.index[c]] for c, v in observed.items()
-               if c in self.index and math.isfinite(v) and self.group[self.index[c]] == group]
+        size = self.size_key[j]
+        failed, ran, used = trials
         if not self.memory_sized:  # a cluster's failures are timeouts, and more machines can be slower
             return (len(failed) + 0.5) / (len(failed) + len(ran) + 2) if failed else 0.0, False
         if failed and size <= max(failed):
@@ -191,11 +200,10 @@ class PhysicsModel:
             return 0.0, True
         if failed:
             return 0.5, False
-        used = [m for c, m in self.memory_used.items() if self.group[self.index[c]] == group]
         if used:  # the trials said how much memory the code needs
             if size < max(used):
                 return 1.0, True
             return (0.0, True) if size >= MEMORY_HEADROOM * max(used) else (0.25, False)
-        if ran and self.memory_sized:
+        if ran:
             return min(0.5, FAIL_PER_HALVING * math.log2(min(ran) / size)), False
         return 0.0, False

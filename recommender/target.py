@@ -72,6 +72,10 @@ class TargetModel:
         self.history = model if model is not None and model.size else None
         self.prior = self._prior() if self.history else 0.0
         self.history_weight = self.prior
+        # the trials scored so far, in order, and for each after the first how much better history predicted it
+        # than physics did (a log likelihood ratio): exploration only adds trials, so each is scored once
+        self._scored: list[tuple[Config, float]] = []
+        self._ratios: list[float] = []
 
     def first(self) -> Config:
         """The first trial: physics' reference point (see PhysicsModel.reference), where the next trial can go
@@ -165,12 +169,15 @@ class TargetModel:
     def _weigh(self, observed: dict[Config, float]) -> float:
         """History's weight: the prior odds times how much better it predicted each trial from those before it."""
         assert self.history is not None
-        order = list(observed)
-        log_odds = math.log(self.prior / (1 - self.prior))
-        for k in range(1, len(order)):
-            seen = {c: observed[c] for c in order[:k]}
-            nxt, value = order[k], observed[order[k]]
-            log_odds += (log_density(self.history.condition(seen)[nxt], value)
-                         - log_density(self.physics.condition(seen)[nxt], value))
+        order = list(observed.items())
+        if order[:len(self._scored)] != self._scored:  # not the trials scored before plus new ones: start again
+            self._scored, self._ratios = [], []
+        for k in range(max(1, len(self._scored)), len(order)):
+            seen = dict(order[:k])
+            nxt, value = order[k]
+            self._ratios.append(log_density(self.history.condition(seen)[nxt], value)
+                                - log_density(self.physics.condition(seen)[nxt], value))
+        self._scored = order
+        log_odds = math.log(self.prior / (1 - self.prior)) + sum(self._ratios)
         log_odds = max(-30.0, min(30.0, log_odds))
         return 1 / (1 + math.exp(-log_odds))

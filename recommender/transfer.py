@@ -98,10 +98,7 @@ class HistoryModel:
         for row in np.linspace(0, n - 1, num=min(40, n)).astype(int):
             if not np.isfinite(self.matrix[row, anchor]):
                 continue
-            keep = np.arange(n) != row
-            held_out = HistoryModel.__new__(HistoryModel)
-            held_out.configs, held_out.index, held_out.metric = self.configs, self.index, self.metric
-            held_out.matrix, held_out._scale = self.matrix[keep], 1.0
+            held_out = self.without(row)  # its spread scale is the 1.0 set above, until this loop ends
             beliefs = held_out.condition({self.configs[anchor]: math.exp(self.matrix[row, anchor])})
             for c, k in self.index.items():
                 truth, b = self.matrix[row, k], beliefs[c]

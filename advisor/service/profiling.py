@@ -146,8 +146,9 @@ def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any
                if (r := backend.check(c)) is not None]
     first = min(candidates, key=lambda c: abs(platforms.vcpus(c) - 1.0))  # one full vCPU
     cost = cost_function(sla, rps or 1.0, price_tables.from_settings(), {})
+    considered = set(candidates)
     history = [p for w in store().list_workloads() if w["id"] != spec.id
-               for p in store().profiles(w["id"]) if p.config in set(candidates)]
+               for p in store().profiles(w["id"]) if p.config in considered]
     done: list[Profile] = []
 
     def run_trial(config: Config) -> Profile:

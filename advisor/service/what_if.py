@@ -31,7 +31,8 @@ def recommend_from_measurements(request: RecommendRequest) -> dict[str, Any]:
     hours = float(settings.get("HOURS_PER_MONTH"))
     table = price_tables.from_settings()
     cost = cost_function(sla, rps, table, hourly_overrides(profiles))
-    history = [p for p in replay.history if p.config in set(candidates)]
+    considered = set(candidates)
+    history = [p for p in replay.history if p.config in considered]
     history_workloads = len({p.workload for p in history})
     result = recommend_from_profiles(candidates, history, replay.trial, sla, request.max_trials, request.confidence,
                                      cost, vcpus_from(profiles))
