@@ -14,7 +14,8 @@ from advisor.core.errors import AdvisorError, BadInput, Unauthorized
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(API_TOKEN=settings.get("API_TOKEN"), JSON_SORT_KEYS=False)
+    app.config.update(API_TOKEN=settings.get("API_TOKEN"), JSON_SORT_KEYS=False,
+                      MAX_CONTENT_LENGTH=int(settings.get("MAX_UPLOAD_MB")) * 1024 * 1024)
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -53,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         hints = {404: "see GET /openapi.json for the endpoints", 405: "see GET /openapi.json for the methods",
-                 415: "send Content-Type: application/json"}
+                 413: "the server takes bodies up to ADVISOR_MAX_UPLOAD_MB", 415: "send Content-Type: application/json"}
         body = {"error": {"code": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description or "",
                           "hint": hints.get(exc.code or 0, ""), "fields": {}}}
         return jsonify(body), exc.code or 500

@@ -37,12 +37,45 @@ def list_workloads() -> Any:
 
 @bp.post("/workloads")
 def create_workload() -> Any:
-    return jsonify(service.create_workload(schemas.validate(json_body(), schemas.WORKLOAD))), 201
+    """JSON: a workload known by its measurements. multipart/form-data: a user's model (fields name, model,
+    sample, and optional description, batch_size, lambda_package), checked and stored like `advisor workloads add`."""
+    from flask import current_app, request
+
+    if request.mimetype != "multipart/form-data":
+        return jsonify(service.create_workload(schemas.validate(json_body(), schemas.WORKLOAD))), 201
+    if not current_app.config.get("API_TOKEN"):
+        from advisor.core.errors import PermissionDenied
+
+        raise PermissionDenied("adding a model over HTTP needs the server to have an API token: loading a model "
+                               "runs it on this server", hint="set ADVISOR_API_TOKEN on the server, or use `advisor "
+                               "workloads add` on its machine", fields={"model": "token required"})
+    form = schemas.validate(request.form.to_dict(), schemas.MODEL_UPLOAD)
+    model = request.files.get("model")
+    if model is None or not model.filename:
+        from advisor.core.errors import BadInput
+
+        raise BadInput("the form has no model file", hint="send the model as the file field 'model'",
+                       fields={"model": "required"})
+    sample = request.files["sample"].read() if "sample" in request.files else form.get("sample")
+    if not sample:
+        from advisor.core.errors import BadInput
+
+        raise BadInput("the form has no sample request", hint="send one request as the field 'sample' (a file or "
+                       'text such as {"instances": [[1.0, 2.0]]})', fields={"sample": "required"})
+    done = service.add_model_upload(form.get("name", ""), model.filename, model.save, sample,
+                                    description=form.get("description", ""), batch_size=form.get("batch_size"),
+                                    lambda_package=form.get("lambda_package", "zip"))
+    return jsonify(done), 200 if done["status"] == "unchanged" else 201
 
 
 @bp.get("/workloads/<workload_id>")
 def get_workload(workload_id: str) -> Any:
     return jsonify(service.get_workload(workload_id))
+
+
+@bp.delete("/workloads/<workload_id>")
+def delete_workload(workload_id: str) -> Any:
+    return jsonify(service.remove_workload(workload_id))
 
 
 @bp.post("/profiles")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from advisor.core import platforms
@@ -33,6 +34,17 @@ WORKLOAD = {
     "required": ["id"],
     "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["inference", "training"]},
                    "description": {"type": "string"}},
+}
+MODEL_UPLOAD = {  # the form fields besides the files (model, and sample when sent as a file)
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 128},
+                   "sample": {"type": "string", "description": "one TF Serving request, if not sent as a file"},
+                   "description": {"type": "string"},
+                   "batch_size": {"type": "string", "pattern": "^[0-9]+$"},
+                   "lambda_package": {"type": "string", "enum": ["zip", "image"]},
+                   "kind": {"type": "string", "enum": ["inference"]}},
+    "additionalProperties": False,
 }
 CONFIG = {
     "type": "object",
@@ -118,6 +130,15 @@ def _check(value: Any, schema: dict[str, Any], path: str, errors: dict[str, str]
         errors[path] = f"must be greater than {schema['exclusiveMinimum']}"
     if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
         errors[path] = f"must be less than {schema['exclusiveMaximum']}"
+    if kind == "string":
+        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", len(value)):
+            errors[path] = f"must be {schema.get('minLength', 0)} to {schema.get('maxLength', 'any')} characters"
+        elif "pattern" in schema and not re.search(schema["pattern"], value):
+            errors[path] = f"must match {schema['pattern']}"
+    if kind == "object" and schema.get("additionalProperties") is False:
+        for name in value:
+            if name not in schema.get("properties", {}):
+                errors[f"{path}.{name}".lstrip(".")] = "is not a field of this request"
     if kind == "object":
         for name in schema.get("required", []):
             if value.get(name) is None:

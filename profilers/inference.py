@@ -37,6 +37,9 @@ class InferencePlan:
 
 
 def _payloads(spec: WorkloadSpec, n: int, seed: int) -> list[dict[str, Any]]:
+    """N requests: a user model's sample each time, or the recommender's requests for varied users."""
+    if spec.params.get("sample"):
+        return [spec.params["sample"]] * n
     from advisor.workloads.ncf import request_for  # numpy only, no TensorFlow
 
     return [request_for(spec, spec.candidates_per_request, seed=seed + k) for k in range(n)]

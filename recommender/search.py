@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from advisor.core import catalog, costs, platforms
-from advisor.core.platforms import Unpriced
+from advisor.core.platforms import Footprint, Unpriced
 from advisor.core.domain import Config, Prediction, SLA
 from advisor.core.prices import PriceTable
 from recommender.model import PerformanceModel, Unpredictable
@@ -85,9 +85,13 @@ def _unpriced(prices: PriceTable, key: str) -> str:
 
 
 def evaluate(config: Config, model: PerformanceModel, sla: SLA, rps: float, prices: PriceTable,
-             hours_per_month: float, bytes_per_request: float = 0.0) -> Evaluated:
-    """Predict, check the SLA and price one candidate. The SLA check is `sla.met_by` on the interval's upper end."""
+             hours_per_month: float, bytes_per_request: float = 0.0, footprint: Footprint = Footprint()) -> Evaluated:
+    """Predict, check the SLA and price one candidate. The SLA check is `sla.met_by` on the interval's upper end;
+    a platform limit the workload's FOOTPRINT breaks (package, payload) rejects it before any prediction."""
     ev = Evaluated(config)
+    ev.reason = platforms.of(config).refuses(config, footprint)
+    if ev.reason:
+        return ev
     metric = metric_for(sla)
     if metric is None:
         ev.reason = f"no basis: p{sla.percentile:g} needs more invocations than a profile holds; use p99 or below"
@@ -165,6 +169,7 @@ def _evaluate_instance(ev: Evaluated, model: PerformanceModel, sla: SLA, metric:
 
 
 def search(candidates: "list[Config] | tuple[Config, ...]", model: PerformanceModel, sla: SLA, rps: float, prices: PriceTable,
-           hours_per_month: float, bytes_per_request: float = 0.0) -> SearchResult:
-    considered = [evaluate(c, model, sla, rps, prices, hours_per_month, bytes_per_request) for c in candidates]
+           hours_per_month: float, bytes_per_request: float = 0.0, footprint: Footprint = Footprint()) -> SearchResult:
+    considered = [evaluate(c, model, sla, rps, prices, hours_per_month, bytes_per_request, footprint)
+                  for c in candidates]
     return SearchResult(sla, rps, considered)

@@ -8,7 +8,7 @@ from advisor import service
 from advisor.core.domain import Config, Measurement, Profile
 from tests.support.profiles import instance_profile, lambda_profile
 
-pytest_plugins = ["tests.support.aws", "tests.support.memcached"]
+pytest_plugins = ["tests.support.aws", "tests.support.memcached", "tests.support.user_models"]
 
 
 @pytest.fixture()

@@ -249,8 +249,10 @@ class LocalBackend:
         return None
 
     def model_path(self, workload: WorkloadSpec) -> Path | str:
-        """Export the workload's model once, in a subprocess so this process never imports TensorFlow; a small
-        program (params "program") is named instead, for the worker to run."""
+        """Export the workload's model once, in a subprocess so this process never imports TensorFlow; a user's
+        model is its stored copy; a small program (params "program") is named instead, for the worker to run."""
+        if workload.params.get("model"):
+            return self.data_dir / workload.params["model"]["file"]
         if workload.params.get("program"):
             from advisor.workloads.programs import as_model_path
 

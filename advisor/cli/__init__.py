@@ -34,6 +34,9 @@ def handles_errors(fn: Callable) -> Callable:
                     click.echo(f"hint: {exc.hint}", err=True)
                 for item in exc.extra.get("closest", []):
                     click.echo(f"  closest: {item['key']:<40} reaches {item['reaches_ms']:.1f} ms", err=True)
+                if not exc.extra.get("closest"):
+                    for item in exc.extra.get("reasons", []):
+                        click.echo(f"  {item['configs']} configs (e.g. {item['example']}): {item['reason']}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -86,4 +89,4 @@ def main() -> None:
 
 
 # The commands register themselves on `main` when their modules load.
-from advisor.cli import cloud, measure, scheduling, serving  # noqa: E402,F401
+from advisor.cli import cloud, measure, scheduling, serving, workloads  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Commands that measure and decide: workloads, profile, profiles import, recommend."""
+"""Commands that measure and decide: profile, profiles import, recommend."""
 
 from __future__ import annotations
 
@@ -9,22 +9,6 @@ import click
 
 from advisor.cli import ProgressBar, _emit_json, handles_errors, json_option, main
 from profilers.importers import FORMATS as IMPORT_FORMATS  # the importers' registry: cheap, no I/O
-
-
-@main.command()
-@json_option
-@handles_errors
-def workloads(as_json: bool) -> None:
-    """List the workloads and how many profiles each has."""
-    from advisor import service
-
-    rows = service.list_workloads()
-    if as_json:
-        _emit_json(rows)
-        return
-    click.echo(f"{'WORKLOAD':<28} {'KIND':<10} {'PROFILES':>8}  DESCRIPTION")
-    for r in rows:
-        click.echo(f"{r['id']:<28} {r['kind']:<10} {r['profiles']:>8}  {r['description']}")
 
 
 @main.command()

@@ -17,6 +17,9 @@ LAMBDA_MAX_VCPU = 6.0
 LAMBDA_TIMEOUT_S = 900
 LAMBDA_DEFAULT_CONCURRENCY = 1000
 LAMBDA_PAYLOAD_SYNC_BYTES = 6 * 1024 * 1024
+LAMBDA_ZIP_UNZIPPED_BYTES = 250 * 1000 * 1000  # a .zip package with its layers, unzipped (secondary)
+CONTAINER_IMAGE_BYTES = 10 * 1000**3  # Lambda and Serverless Inference container images (secondary)
+SAGEMAKER_PAYLOAD_BYTES = 6 * 1024 * 1024  # a real-time endpoint's request (secondary)
 # The default grid: Power Tuning's usual sizes plus the one-vCPU and whole-vCPU points.
 LAMBDA_DEFAULT_GRID_MB = (128, 256, 512, 768, 1024, 1536, 1769, 2048, 2560, 3008, 3538, 4096, 5120, 5307, 6144,
                           7076, 8192, 8845, 10240)

@@ -65,14 +65,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DISCOUNTS", {}, 'JSON object of discount fractions per service, e.g. {"lambda": 0.17, "sagemaker": 0.3}.',
             _json_object),
     Setting("SEED", 0, "Seed for every random choice, so equal inputs give equal answers.", int),
-    Setting("BOOTSTRAP_GRID", "lambda:512,1024,1769,2560,3538;sagemaker-realtime:ml.c5.large,ml.m5.large",
-            "Configs profiled on first start with an empty store (`advisor serve --bootstrap`)."),
+    Setting("BOOTSTRAP_GRID", "lambda:512,1024,1769,2560,3538;sagemaker-realtime:ml.c5.large,ml.m5.large;"
+            "sagemaker-serverless:1024,2048",
+            "Configs profiled on first start with an empty store (`advisor serve --bootstrap`), and by `advisor "
+            "profile` when no --config is given."),
     Setting("TRAINING_GRID", "lambda-training:1024,1769,3008;sagemaker-training:ml.c5.large,ml.m5.large",
             "Configs a training workload's slices run on (`advisor profile` of a training workload)."),
     Setting("TRAINING_CHANNELS", "",
             "Gradient channels to probe in Lambda training slices: memcached=HOST:PORT;s3=BUCKET;dynamodb=TABLE."),
     Setting("SCHEDULER_LOCK_TTL_S", 30.0,
             "Seconds without a heartbeat after which another scheduler process takes the lock over.", float),
+    Setting("MAX_UPLOAD_MB", 512, "Largest request body the API accepts, in MB (a model uploaded to POST "
+            "/workloads is the largest).", int),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
 )
 

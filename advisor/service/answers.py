@@ -95,9 +95,21 @@ def raise_if_none_meets(result: Any, request: Any, basis: dict[str, Any], hint: 
 
     if result.chosen is None:
         sla = request.sla
+        near = closest(result)
         raise NoFeasibleConfig(f"no candidate meets {sla.text}" + (f" at {request.rps:g} rps" if request.rps else ""),
-                               hint=hint + "; the closest configs are listed", fields={"sla": "not met by any candidate"},
-                               extra={"closest": closest(result), "basis": basis})
+                               hint=hint + ("; the closest configs are listed" if near else
+                                            "; why the candidates were rejected is listed"),
+                               fields={"sla": "not met by any candidate"},
+                               extra={"closest": near, "reasons": rejection_reasons(result), "basis": basis})
+
+
+def rejection_reasons(result: Any, most: int = 5) -> list[dict[str, Any]]:
+    """The commonest reasons candidates were rejected, each with how many and one example config."""
+    groups: dict[str, list[str]] = {}
+    for e in result.rejected:
+        groups.setdefault(e.reason or "no price", []).append(e.config.key)
+    ranked = sorted(groups.items(), key=lambda item: -len(item[1]))[:most]
+    return [{"reason": reason, "configs": len(keys), "example": keys[0]} for reason, keys in ranked]
 
 
 def profile_dict(p: Any) -> dict[str, Any]:

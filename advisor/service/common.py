@@ -35,34 +35,6 @@ def save_answer(rec_id: str, request: Any, answer: dict[str, Any]) -> tuple[dict
     return answer, text.encode()
 
 
-# -- workloads ----------------------------------------------------------------------------------------------------
-def list_workloads() -> list[dict[str, Any]]:
-    return store().list_workloads()
-
-
-def create_workload(body: dict[str, Any]) -> dict[str, Any]:
-    """Register a workload known only by its measurements (imported or replayed)."""
-    workload_id = str(body.get("id") or "").strip()
-    if not workload_id or len(workload_id) > 128 or not all(c.isalnum() or c in "-_." for c in workload_id):
-        raise BadInput("a workload needs an id of letters, digits, '-', '_' or '.' (at most 128)",
-                       hint='e.g. {"id": "my-model", "kind": "inference"}', fields={"id": "invalid"})
-    kind = body.get("kind", "inference")
-    if kind not in ("inference", "training"):
-        raise BadInput(f"kind must be inference or training, got {kind!r}", hint="inference or training",
-                       fields={"kind": "invalid"})
-    store().upsert_workload(workload_id, kind, str(body.get("description", "")))
-    return store().get_workload(workload_id) or {}
-
-
-def get_workload(workload_id: str) -> dict[str, Any]:
-    workload = store().get_workload(workload_id)
-    if workload is None:
-        raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
-                       fields={"workload": "unknown"})
-    workload["profiles"] = store().profile_rows(workload_id)
-    return workload
-
-
 # -- parsing shared by the CLI and the API ------------------------------------------------------------------------
 def parse_platforms(value: Any, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """Platform names from a comma-separated string or a list; ALLOWED defaults to the inference platforms, and

@@ -10,9 +10,9 @@ from advisor import backends
 from advisor.core import platforms, settings
 from advisor.core.domain import SLA, Config, Profile
 from advisor.core.errors import AdvisorError, BadInput
-from advisor.workloads import builtin
 from advisor.service.answers import profile_dict
 from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
+from advisor.service.workloads import footprint, runnable
 
 
 def default_grid(platform_names: tuple[str, ...] | None, setting: str = "BOOTSTRAP_GRID") -> list[Config]:
@@ -34,7 +34,7 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     from profilers.inference import InferencePlan
 
     workload_id = _workload_id(body)
-    spec = builtin(workload_id)
+    spec = runnable(workload_id)
     backend_name = body.get("backend") or settings.get("BACKEND")
     if backend_name not in backends.names(live=True):
         raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="one of: "
@@ -63,6 +63,9 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
         configs = default_grid(platform_names)
     for c in configs:
         platforms.validate(c)
+    fp = footprint(workload_id)
+    _something_to_profile(configs, body, backend.name, lambda c: platforms.of(c).refuses(c, fp) if
+                          spec.kind == "training" else refusal(backend, c, fp))
     if max_trials:
         configs = configs[:max_trials]
     estimated_usd = backend.estimated_usd(configs, _number(body, "invocations", 40, int, 5))
@@ -72,6 +75,28 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     plan = InferencePlan(latency_target_ms=_number(body, "latency_target_ms", 250.0, float, 1.0),
                          seed=int(settings.get("SEED")), invocations=_number(body, "invocations", 40, int, 5))
     return spec, backend, configs, plan
+
+
+def refusal(backend: Any, config: Config, fp: Any) -> str | None:
+    """Why CONFIG is not profiled: the backend cannot run it, or the workload breaks a limit of its platform."""
+    return platforms.of(config).refuses(config, fp) or backend.check(config)
+
+
+def _something_to_profile(configs: list[Config], body: dict[str, Any], backend_name: str,
+                          refused: Any) -> None:
+    """A request whose configs the backend can run none of is an error, not an empty success."""
+    if not configs:
+        named = body.get("platform") or "the default grid"
+        raise BadInput(f"nothing to profile: the grid has no config of {named}",
+                       hint="name configs with --config (e.g. " + "; ".join(
+                           platforms.get(n).example for n in parse_platforms(body.get("platform"), platforms.names())
+                           if platforms.get(n).example)[:200] + "), or set ADVISOR_BOOTSTRAP_GRID",
+                       fields={"platform": "nothing to profile"})
+    reasons = [refused(c) for c in configs]
+    if all(reasons):
+        raise BadInput(f"nothing to profile: {backend_name} can run none of the {len(configs)} configs; "
+                       f"{configs[0].key}: {reasons[0]}", hint="choose configs this backend can run (see "
+                       "`advisor profile --help`), or another --backend", fields={"configs": "none runnable"})
 
 
 def estimate(body: dict[str, Any]) -> dict[str, Any]:
@@ -97,8 +122,9 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
         return _profile_adaptively(body, spec, backend, plan, model_path, progress)
     results: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    fp = footprint(spec.id)
     for k, config in enumerate(configs):
-        reason = backend.check(config)
+        reason = refusal(backend, config, fp)
         if reason:
             skipped.append({"config": config.to_dict(), "reason": reason})
             continue
@@ -141,9 +167,10 @@ def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any
     budget = _number(body, "max_trials", 3, int, 1)
     confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
     explorable = platforms.candidates(tuple(n for n in platforms.names() if platforms.get(n).explorable))
-    candidates = [c for c in explorable if backend.check(c) is None]
+    fp = footprint(spec.id)
+    candidates = [c for c in explorable if refusal(backend, c, fp) is None]
     skipped = [{"config": c.to_dict(), "reason": r} for c in explorable
-               if (r := backend.check(c)) is not None]
+               if (r := refusal(backend, c, fp)) is not None]
     first = min(candidates, key=lambda c: abs(platforms.vcpus(c) - 1.0))  # one full vCPU
     cost = cost_function(sla, rps or 1.0, price_tables.from_settings(), {})
     considered = set(candidates)

@@ -12,6 +12,7 @@ from advisor.core.errors import NoFeasibleConfig
 from advisor.service import state
 from advisor.service.common import _workload_and_version, save_answer, store
 from advisor.service.requests import RecommendRequest
+from advisor.service.workloads import footprint as workload_footprint
 
 def fitted_model(workload_id: str, confidence: float, version: str) -> tuple[Any, list[Profile]]:
     """The workload's performance model, refit only when its profiles change (VERSION)."""
@@ -76,7 +77,9 @@ def _recommend_serving(request: RecommendRequest, workload_id: str, version: str
                                hint=f"run `advisor profile --workload {workload_id}` or import measurements first",
                                fields={"workload": "no profiles"})
     candidates = platforms.candidates(request.platforms or platforms.searched_by_default())
-    result = search(candidates, model, request.sla, request.effective_rps, table, hours)
+    footprint = workload_footprint(workload_id)
+    result = search(candidates, model, request.sla, request.effective_rps, table, hours,
+                    footprint.request_bytes, footprint)
     basis = answers.basis(request, table, profiles, model=model.describe())
     answers.raise_if_none_meets(result, request, basis, "relax the SLA, lower the confidence, or add platforms")
     done = save_answer(rec_id, request, answers.recommendation(

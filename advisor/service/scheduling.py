@@ -16,7 +16,8 @@ from typing import Any
 from advisor.core import settings
 from advisor.core.domain import SLA, Config, Profile
 from advisor.core.errors import AdvisorError, BadInput, NoFeasibleConfig
-from advisor.service.common import _number, get_workload, log, store
+from advisor.service.common import _number, log, store
+from advisor.service.workloads import get_workload, runnable
 
 JOBS = ("reprofile", "import", "prices")
 ACTIONS = ("notify", "apply")
@@ -190,10 +191,9 @@ def _reprofile(schedule: dict[str, Any]) -> dict[str, Any]:
 
 def _profile_locally(workload: str, configs: list[Config]) -> list[Profile]:
     from advisor import backends
-    from advisor.workloads import builtin
     from profilers.inference import InferencePlan, profile
 
-    spec, backend = builtin(workload), backends.get("local")
+    spec, backend = runnable(workload), backends.get("local")
     plan = InferencePlan(seed=int(settings.get("SEED")), invocations=20)
     return [profile(backend, spec, c, plan, model_path=backend.model_path(spec)) for c in configs
             if not backend.check(c)]

@@ -22,7 +22,8 @@ from sqlalchemy.pool import NullPool
 
 from advisor.core.domain import Config, Measurement, Profile
 from advisor.store.tables import (MIGRATIONS, SCHEMA_VERSION, RECOMMENDATION_EXISTS, PROFILES_VERSION_QUERY, deployments, jobs,
-                            measurements, meta, metadata, models, profiles, recommendations, workloads)
+                            measurements, meta, metadata, models, profiles, recommendations, schedules,
+                            workloads)
 from advisor.core.errors import NotFound, StoreUnavailable
 
 def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
@@ -184,6 +185,39 @@ class Store:
             return None
         return {"id": r.id, "kind": r.kind, "description": r.description, "params": json.loads(r.params),
                 "created_at": r.created_at}
+
+    def replace_workload(self, workload_id: str, kind: str, description: str, params: dict[str, Any],
+                         archive: tuple[str, str, dict[str, Any]] | None = None) -> None:
+        """Write a workload's row; with ARCHIVE (id, description, params), first move its profiles to a new workload
+        of that id (a superseded version's measurements: history for others, no longer the workload's own). One
+        transaction."""
+        with self._tx() as conn:
+            if archive:
+                archive_as, archive_description, archive_params = archive
+                conn.execute(insert(workloads).values(id=archive_as, kind=kind, description=archive_description,
+                                                      params=json.dumps(archive_params), created_at=time.time()))
+                conn.execute(update(profiles).where(profiles.c.workload_id == workload_id)
+                             .values(workload_id=archive_as))
+            self._ensure_workload(conn, workload_id, kind, description, params)
+
+    def workload_references(self, workload_id: str) -> dict[str, int]:
+        """What refers to a workload and would stop a removal: schedules, and deployments of its answers."""
+        with self._read() as conn:
+            answers = select(recommendations.c.id).where(recommendations.c.workload_id == workload_id)
+            return {"schedules": int(conn.execute(select(func.count()).where(
+                        schedules.c.workload_id == workload_id)).scalar_one()),
+                    "deployments": int(conn.execute(select(func.count()).where(
+                        deployments.c.recommendation_id.in_(answers))).scalar_one())}
+
+    def remove_workload(self, workload_id: str) -> None:
+        """Delete a workload with its profiles, measurements, fitted models and answers, in one transaction."""
+        with self._tx() as conn:
+            own = select(profiles.c.id).where(profiles.c.workload_id == workload_id)
+            conn.execute(delete(measurements).where(measurements.c.profile_id.in_(own)))
+            conn.execute(delete(profiles).where(profiles.c.workload_id == workload_id))
+            conn.execute(delete(models).where(models.c.workload_id == workload_id))
+            conn.execute(delete(recommendations).where(recommendations.c.workload_id == workload_id))
+            conn.execute(delete(workloads).where(workloads.c.id == workload_id))
 
     # -- profiles -------------------------------------------------------------------------------------------
     def add_profiles(self, items: list[Profile], kind: str = "inference", supersede: bool = False) -> list[int]:

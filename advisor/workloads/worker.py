@@ -31,14 +31,15 @@ def _rss_mb() -> float:
 
 
 def _model(path: str, threads: int):
-    """The NCF model's request handler (TensorFlow loads here, in the worker only)."""
-    from advisor.workloads import ncf
+    """A model's request handler: the reference recommender or a user's model (TensorFlow loads here, in the
+    worker only, so its load is part of the cold start)."""
+    from advisor.workloads import ncf, user_model
     from advisor.workloads.handler import predict
 
     tf = ncf._quiet_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(1 if threads > 1 else 0)
     tf.config.threading.set_inter_op_parallelism_threads(max(1, threads))
-    model = ncf.load(path)
+    model = user_model.load(path)
     return lambda payload: predict(model, payload)
 
 

@@ -4,23 +4,12 @@
 import pytest
 
 from api import create_app
+from tests.support.http import error_of as _error
 
 
 @pytest.fixture()
 def client(profiled):
     return create_app({"TESTING": True}).test_client()
-
-
-def _error(resp, status, code=None):
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    body = resp.get_json()
-    assert set(body) == {"error"}
-    err = body["error"]
-    assert {"code", "message", "hint", "fields"} <= set(err)
-    assert err["message"] and isinstance(err["fields"], dict)
-    if code:
-        assert err["code"] == code
-    return err
 
 
 def test_recommend_answers_the_contract_shape(client):

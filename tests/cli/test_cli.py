@@ -48,6 +48,13 @@ def test_recommend_json_is_one_object(run):
     (["profile", "--workload", "ncf-recommender", "--strategy", "adaptive"], 2, "needs the SLA"),
     (["profile", "--workload", "ncf-recommender", "--max-usd", "-1"], 2, "max_usd must be at least 0"),
     (["profiles", "import", "/nonexistent/file.csv"], 2, "no such file"),
+    (["profile", "--workload", "ncf-recommender", "--platform", "mainframe"], 2, "unknown platform"),
+    (["profile", "--workload", "ncf-recommender", "--platform", "ec2"], 2, "nothing to profile"),
+    (["profile", "--workload", "ncf-recommender", "--config", "lambda:1024:arm64"], 2, "nothing to profile"),
+    (["workloads", "add", "m", "--model", "/nonexistent/m.keras", "--sample", "/nonexistent/s.json"], 2,
+     "no such file"),
+    (["workloads", "remove", "ncf-recommender", "-y"], 2, "built in"),
+    (["workloads", "show", "nope"], 2, "unknown workload"),
 ])
 def test_errors_have_a_message_a_hint_and_no_traceback(run, args, code, text):
     result = run(*args)
@@ -113,3 +120,11 @@ def test_aws_trials_state_their_cost_limit_and_configuration(run, monkeypatch):
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config",
                  "sagemaker-realtime:ml.c5.large")
     assert result.exit_code == 2 and "ADVISOR_AWS_SAGEMAKER_IMAGE" in result.output
+
+
+def test_the_default_profile_grid_includes_sagemaker_serverless(run):
+    from advisor import service
+
+    assert any(c.platform == "sagemaker-serverless" for c in service.default_grid(None))
+    planned = service.estimate({"workload": "ncf-recommender", "platform": "sagemaker-serverless"})["configs"]
+    assert planned and all(key.startswith("sagemaker-serverless/") for key in planned)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 from advisor.core.errors import BadInput
-from advisor.core.platforms.base import Config, Platform, Unpriced
+from advisor.core.platforms.base import Config, Footprint, Platform, Unpriced
 
 # name -> module under advisor.core.platforms; loaded on first use (they build Configs, which validate here).
 _MODULES = {
@@ -70,5 +70,5 @@ def validate(config: Config) -> Config:
     return config
 
 
-__all__ = ["Platform", "Unpriced", "candidates", "get", "memory_mb", "names", "of", "searched_by_default",
+__all__ = ["Footprint", "Platform", "Unpriced", "candidates", "get", "memory_mb", "names", "of", "searched_by_default",
            "validate", "vcpus"]

@@ -3,6 +3,7 @@ shapes are in `shapes`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from advisor.core.errors import BadInput
@@ -21,6 +22,20 @@ class Config(Protocol):
     instance_type: str | None
     instance_count: int
     architecture: str
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What a workload brings to a platform's limits: its model's size on disk, one request's size, and how it is
+    packaged for Lambda ("zip" or "image"). Zero: not known (the reference workloads)."""
+
+    model_bytes: int = 0
+    request_bytes: int = 0
+    lambda_package: str = "zip"
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
 
 
 class Unpriced(Exception):
@@ -47,6 +62,7 @@ class Platform:
     example: str = ""  # how a config of it is spelt on the command line
     trial_timeout_s: int | None = None  # the longest one AWS trial runs (an invocation, a training slice)
     concurrency_limit: tuple[int, str] | None = None  # per-request serving: (most sandboxes at once, whose limit)
+    payload_limit: tuple[int, str] | None = None  # (largest request in bytes, whose limit)
 
     # -- shape -------------------------------------------------------------------------------------------------
     def candidates(self) -> list[Config]:
@@ -69,6 +85,13 @@ class Platform:
     def processor(self, config: Config) -> str:
         """cpu, gpu or accelerator: which profiles can speak for each other."""
         return "cpu"
+
+    def refuses(self, config: Config, footprint: Footprint) -> str | None:
+        """Why CONFIG cannot serve a workload of FOOTPRINT at all (a package or payload limit), or None."""
+        if self.payload_limit and footprint.request_bytes > self.payload_limit[0]:
+            return (f"a request is {_megabytes(footprint.request_bytes)}, over {self.payload_limit[1]} "
+                    f"({_megabytes(self.payload_limit[0])})")
+        return None
 
     def neighbours(self, config: Config) -> list[Config]:
         """CONFIG and the configs beside it worth re-profiling with it (drift checks)."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from advisor.core import catalog, costs
 from advisor.core.domain import Config
-from advisor.core.platforms.base import Unpriced
+from advisor.core.platforms.base import Footprint, Unpriced, _megabytes
 from advisor.core.platforms.shapes import LambdaSized
 
 if TYPE_CHECKING:
@@ -22,6 +22,19 @@ class Lambda(LambdaSized):
     example = "lambda:1024 or lambda:1024:arm64"
     trial_timeout_s = 60  # the trial function's timeout: the longest an invocation can bill
     concurrency_limit = (catalog.LAMBDA_DEFAULT_CONCURRENCY, "Lambda's default regional concurrency")
+    payload_limit = (catalog.LAMBDA_PAYLOAD_SYNC_BYTES, "Lambda's synchronous payload limit")
+
+    def refuses(self, config: Config, footprint: Footprint) -> str | None:
+        """The model must fit the package: 250 MB unzipped for a .zip (with its layers), 10 GB for an image."""
+        if footprint.lambda_package == "image":
+            limit, what, hint = catalog.CONTAINER_IMAGE_BYTES, "a container image", ""
+        else:
+            limit, what = catalog.LAMBDA_ZIP_UNZIPPED_BYTES, "a .zip package, unzipped with its layers"
+            hint = "; a container image holds up to 10 GB (add the model with --lambda-package image)"
+        if footprint.model_bytes > limit:
+            return (f"the model is {_megabytes(footprint.model_bytes)} on disk, over Lambda's {_megabytes(limit)} "
+                    f"limit for {what}{hint}")
+        return super().refuses(config, footprint)
 
     def neighbours(self, config: Config) -> list[Config]:
         """The Lambda sizes either side of CONFIG on the default grid: enough to see a better size appear."""

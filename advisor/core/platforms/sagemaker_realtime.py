@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from advisor.core import costs
+from advisor.core import catalog, costs
 from advisor.core.domain import Config
 from advisor.core.platforms.base import Unpriced
 from advisor.core.platforms.shapes import InstanceSized
@@ -20,6 +20,7 @@ class SageMakerRealtime(InstanceSized):
     deploy_target = "endpoint"
     aws_trials = "endpoint"
     example = "sagemaker-realtime:ml.c5.large or sagemaker-realtime:ml.c5.large:2"
+    payload_limit = (catalog.SAGEMAKER_PAYLOAD_BYTES, "a real-time endpoint's payload limit")
 
     def serving_cost(self, config: Config, billed_ms: float, rps: float, prices: "PriceTable",
                      hours_per_month: float, bytes_per_request: float = 0.0) -> costs.Cost:

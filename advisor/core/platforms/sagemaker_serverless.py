@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from advisor.core import catalog, costs
 from advisor.core.errors import BadInput
 from advisor.core.domain import Config
-from advisor.core.platforms.base import Unpriced
+from advisor.core.platforms.base import Footprint, Unpriced, _megabytes
 from advisor.core.platforms.shapes import MemorySized
 
 if TYPE_CHECKING:
@@ -22,6 +22,14 @@ class SageMakerServerless(MemorySized):
     aws_trials = "endpoint"
     example = "sagemaker-serverless:2048"
     concurrency_limit = (catalog.SERVERLESS_MAX_CONCURRENCY, "Serverless Inference's maximum concurrency")
+    payload_limit = (catalog.SERVERLESS_PAYLOAD_BYTES, "Serverless Inference's payload limit")
+
+    def refuses(self, config: Config, footprint: Footprint) -> str | None:
+        """The serving container, model included, must stay within Serverless Inference's 10 GB image limit."""
+        if footprint.model_bytes > catalog.CONTAINER_IMAGE_BYTES:
+            return (f"the model is {_megabytes(footprint.model_bytes)} on disk, over Serverless Inference's "
+                    f"{_megabytes(catalog.CONTAINER_IMAGE_BYTES)} container limit")
+        return super().refuses(config, footprint)
 
     def candidates(self) -> list[Config]:
         return [Config(self.name, memory_mb=m) for m in catalog.SERVERLESS_MEMORY_MB]
