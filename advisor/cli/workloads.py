@@ -37,28 +37,34 @@ def _list(as_json: bool) -> None:
 @click.argument("name")
 @click.option("--model", "model_path", required=True, type=click.Path(path_type=Path),
               help="A Keras 3 .keras file or a TensorFlow SavedModel directory.")
-@click.option("--sample", "sample_path", required=True, type=click.Path(path_type=Path),
-              help='One request in TensorFlow Serving\'s REST format: {"instances": [...]} or {"inputs": ...}.')
+@click.option("--sample", "sample_path", default=None, type=click.Path(path_type=Path),
+              help='To serve: one request in TensorFlow Serving\'s REST format, {"instances": [...]} or '
+                   '{"inputs": ...}.')
+@click.option("--kind", default="inference", show_default=True, type=click.Choice(["inference", "training"]),
+              help="Serve the model (inference) or train it (training).")
+@click.option("--data", "data_path", default=None, type=click.Path(path_type=Path),
+              help="To train: an .npz with the target as y and the inputs as x (or under the model's input names).")
+@click.option("--loss", default=None, help="To train: a Keras loss name (default: the loss the model was saved with).")
 @click.option("--batch-size", type=int, default=None,
-              help="Rows per request: the sample's instances repeated (or cut) to this many.")
+              help="Rows per request (the sample's instances repeated or cut to this many), or per training step "
+                   "(default 32).")
 @click.option("--description", default="", help="What the model is, for listings.")
-@click.option("--kind", default="inference", show_default=True, type=click.Choice(["inference"]),
-              help="What the workload does with the model.")
 @click.option("--lambda-package", default="zip", show_default=True, type=click.Choice(["zip", "image"]),
               help="How the model would ship to Lambda: a .zip (250 MB unzipped) or a container image (10 GB).")
 @json_option
 @handles_errors
-def add(name: str, model_path: Path, sample_path: Path, batch_size: int | None, description: str, kind: str,
-        lambda_package: str, as_json: bool) -> None:
-    """Add your own model as workload NAME: it is loaded, answers the sample once, and is kept (a copy by content)."""
+def add(name: str, model_path: Path, sample_path: Path | None, kind: str, data_path: Path | None, loss: str | None,
+        batch_size: int | None, description: str, lambda_package: str, as_json: bool) -> None:
+    """Add your own model as workload NAME: it is loaded and answers the sample once (or takes one training step
+    on the data) in a worker process, and a copy is kept by content."""
     from advisor import service
 
-    sample = service.read_sample(sample_path)
+    sample = service.read_sample(sample_path) if sample_path is not None else None
     if not as_json:
-        click.echo(f"checking {model_path.name}: loading it and answering the sample in a worker process ...",
-                   err=True)
+        check = "answering the sample" if kind == "inference" else "taking a training step on the data"
+        click.echo(f"checking {model_path.name}: loading it and {check} in a worker process ...", err=True)
     done = service.add_model(name, model_path, sample, kind=kind, description=description, batch_size=batch_size,
-                             lambda_package=lambda_package)
+                             lambda_package=lambda_package, data_path=data_path, loss=loss)
     if as_json:
         _emit_json(done)
         return
@@ -67,6 +73,9 @@ def add(name: str, model_path: Path, sample_path: Path, batch_size: int | None, 
                f"{model['parameters']:,} parameters, {model['size_bytes'] / 1e6:.2f} MB on disk")
     if done.get("archived_profiles_as"):
         click.echo(f"the previous version's profiles are kept as {done['archived_profiles_as']}")
+    if model.get("samples"):
+        click.echo(f"training: {model['samples']:,} samples, loss {model.get('loss', '')}, "
+                   f"{model['trainable_parameters'] * 4 / 1e6:.2f} MB of float32 gradient a step")
     click.echo(f"next: advisor profile --workload {done['workload']}")
 
 
@@ -106,6 +115,11 @@ def _show_model(params: dict[str, Any]) -> None:
                f"{model['digest'][:16]}...")
     for input_name, spec in model["signature"].items():
         click.echo(f"{'input':<10} {input_name}: {spec['dtype']} {spec['shape']}")
+    if params.get("data"):
+        click.echo(f"{'training':<10} {params['samples']:,} samples ({params['data']['size_bytes'] / 1e6:.2f} MB), "
+                   f"batch {params['batch_size']}, loss {params['loss']}, {model['trainable_parameters'] * 4 / 1e6:.2f}"
+                   " MB of float32 gradient a step")
+        return
     click.echo(f"{'output':<10} {model['output_shape']} for one request")
     click.echo(f"{'request':<10} {params.get('batch_size') or '?'} rows, {params['request_bytes']:,} bytes; Lambda "
                f"package: {params['lambda_package']}; model load {duration(model.get('load_ms'))} (with TensorFlow's "

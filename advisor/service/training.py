@@ -49,11 +49,15 @@ def recommend_training(request: Any, version: str) -> tuple[dict, bytes]:
     """The cheapest training config that meets the deadline, from the workload's training slices."""
     from advisor.core import prices as price_tables
     from advisor.service import answers
-    from advisor.workloads import BUILTIN
+    from advisor.core.errors import NotFound
+    from advisor.service.workloads import runnable
     from advisor.workloads.serverless_training.worker import gradient_bytes
     from recommender.training import TrainingJob, recommend_training as search_training
 
-    spec = BUILTIN.get(request.workload)
+    try:
+        spec = runnable(request.workload)  # a built-in workload or a user's model: its batch and gradient
+    except NotFound:
+        spec = None  # known only by imported measurements
     samples = request.samples or (spec.params.get("samples") if spec else None)
     if samples is None:
         raise BadInput("a training deadline needs the samples per epoch", hint="e.g. --samples 1000000",

@@ -6,7 +6,8 @@ answer is {"predictions": [...]}. Columnar format: {"inputs": value or {name: ba
 {"outputs": ...}. TensorFlow is imported here only, inside the worker that runs the model.
 
 `python -m advisor.workloads.user_model MODEL SAMPLE.json` loads MODEL, answers SAMPLE once and prints what the
-advisor records of it (one JSON line), or {"error": ...}: the service runs it in a process of its own.
+advisor records of it (one JSON line), or {"error": ...}: the service runs it in a process of its own. With
+`--train MODEL DATA.npz LOSS BATCH` it takes one training step instead (advisor.workloads.training_tasks).
 """
 
 from __future__ import annotations
@@ -195,7 +196,13 @@ def inspect(model_path: Path, sample: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    facts = inspect(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text()))
+    if sys.argv[1] == "--train":
+        from advisor.workloads.training_tasks import check_training
+
+        model, data, loss, batch = sys.argv[2:6]
+        facts = check_training(model, data, loss or None, int(batch))
+    else:
+        facts = inspect(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text()))
     sys.stdout.write(json.dumps(facts) + "\n")
 
 

@@ -24,6 +24,10 @@ inputs = keras.Input(shape=(4,), name="features")
 model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(8, activation="relu")(inputs)))
 model.save(out / "model.keras")
 model.export(str(out / "saved_model"), verbose=False)
+import numpy as np
+rng = np.random.default_rng(seed)
+x = rng.normal(size=(200, 4)).astype("float32")
+np.savez(out / "data.npz", x=x, y=(x @ rng.normal(size=(4, 3))).astype("float32"))
 """
 
 
@@ -37,7 +41,8 @@ needs_tf = pytest.mark.skipif(not has_tensorflow(), reason="TensorFlow is not in
 
 
 def build(directory: Path, seed: int = 0) -> Path:
-    """DIRECTORY with model.keras, saved_model/ and sample.json; a different SEED gives different weights."""
+    """DIRECTORY with model.keras, saved_model/, sample.json and data.npz (200 rows of a linear target to train
+    on); a different SEED gives different weights and data."""
     directory.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-c", _BUILD, str(directory), str(seed)], check=True, capture_output=True,
                    env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))

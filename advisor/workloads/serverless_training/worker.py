@@ -101,25 +101,20 @@ class FileCheckpoints(Checkpoints):
             return None
 
 
-def shard_batch(spec: WorkloadSpec, worker: int, workers: int, step: int) -> tuple[np.ndarray, ...]:
-    """Worker's batch for STEP: deterministic, different for every (step, worker), the same after a resume."""
-    from advisor.workloads.ncf import synthetic_interactions
-
-    return synthetic_interactions(spec, spec.batch_size, seed=spec.seed * 1_000_003 + step * workers + worker)
-
-
 def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: float,
           clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Train from the checkpoint (or the start) until done or out of budget; return what happened."""
-    from advisor.workloads.ncf import _quiet_tensorflow, build_model
+    from advisor.workloads.ncf import _quiet_tensorflow
+    from advisor.workloads.training_tasks import task_for
 
     tf = _quiet_tensorflow()
     tf.config.experimental.enable_op_determinism()
-    model = build_model(cfg.spec)
+    task = task_for(cfg.spec)
+    model = task.build()
     optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
     variables = model.trainable_variables
     optimizer.build(variables)
-    for v, w in zip(variables, initial_weights(cfg.spec, [tuple(v.shape) for v in variables])):
+    for v, w in zip(variables, task.initial_weights([tuple(v.shape) for v in variables]) or ()):
         v.assign(w)  # every worker starts identical, whatever its process or thread did before
     start = 0
     saved = checkpoints.load(cfg.run, cfg.worker)
@@ -129,7 +124,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             v.assign(w)
         for v, o in zip(optimizer.variables, opt_state):
             v.assign(o)
-    gradient_of, apply_flat = _compiled_step(tf, model, optimizer, variables)
+    gradient_of, apply_flat = _compiled_step(tf, model, optimizer, variables, task.loss())
     began = clock()
     losses: list[float] = []
     step_ms: list[float] = []
@@ -150,7 +145,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
                 "nonzero": nonzero,
                 "union_nonzero": union_densities(masks, gradient_size, UNION_WIDTHS)}
 
-    batches = Batches(cfg)
+    batches = Batches(cfg, task)
     try:
         for step in range(start, cfg.steps):
             if step > start and clock() - began > budget_s:  # every invocation makes at least one step of progress
@@ -158,7 +153,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             step_began, cpu_began = time.perf_counter(), time.process_time()
             batch = batches.take(step)
             batch_ms.append((time.perf_counter() - step_began) * 1000.0)
-            loss, parts = gradient_of(*batch)
+            loss, parts = gradient_of(*batch)  # (inputs, target)
             flat = np.concatenate([part.numpy() for part in parts])
             nonzero.append(float(np.count_nonzero(flat)) / flat.size)
             exchange_began = time.perf_counter()
@@ -186,20 +181,19 @@ class Batches:
     """A worker's batches, each step's made when it is taken or, with overlap, prepared ahead in a thread: the next
     batch does not depend on this step's weights, so it can be made while the exchange waits."""
 
-    def __init__(self, cfg: RunConfig) -> None:
+    def __init__(self, cfg: RunConfig, task: Any) -> None:
         self.cfg = cfg
+        self.task = task
         self._thread = ThreadPoolExecutor(max_workers=1) if cfg.sync.overlap else None
         self._ahead: dict[int, Any] = {}  # step -> its batch's future
 
     def prepare(self, step: int) -> None:
         if self._thread is not None and step < self.cfg.steps:
-            self._ahead[step] = self._thread.submit(shard_batch, self.cfg.spec, self.cfg.worker, self.cfg.workers,
-                                                    step)
+            self._ahead[step] = self._thread.submit(self.task.batch, self.cfg.worker, self.cfg.workers, step)
 
     def take(self, step: int) -> tuple[np.ndarray, ...]:
         ahead = self._ahead.pop(step, None)
-        return ahead.result() if ahead is not None else shard_batch(self.cfg.spec, self.cfg.worker,
-                                                                    self.cfg.workers, step)
+        return ahead.result() if ahead is not None else self.task.batch(self.cfg.worker, self.cfg.workers, step)
 
     def close(self) -> None:
         if self._thread is not None:
@@ -221,18 +215,16 @@ def union_densities(masks: list[np.ndarray], size: int, widths: tuple[int, ...] 
     return out
 
 
-def _compiled_step(tf: Any, model: Any, optimizer: Any, variables: list) -> tuple[Callable, Callable]:
+def _compiled_step(tf: Any, model: Any, optimizer: Any, variables: list, loss_fn: Any) -> tuple[Callable, Callable]:
     """The step's two halves as TensorFlow graphs: (batch -> loss and the flat parts of the gradient) and (flat
     averaged gradient -> optimizer update). Run eagerly, their per-operation overhead was 5x the arithmetic (88 ms
     against 18 ms a step for the benchmark's model on one core), which a Lambda's fraction of a vCPU stretches."""
-    loss_fn = tf.keras.losses.BinaryCrossentropy()
     sizes = [int(np.prod(v.shape)) for v in variables]
 
     @tf.function
-    def gradient_of(users: Any, items: Any, liked: Any) -> tuple[Any, list]:
+    def gradient_of(inputs: Any, target: Any) -> tuple[Any, list]:
         with tf.GradientTape() as tape:
-            predicted = model({"user": users, "item": items}, training=True)
-            loss = loss_fn(tf.reshape(liked, (-1, 1)), predicted)
+            loss = tf.reduce_mean(loss_fn(target, model(inputs, training=True)))  # a named loss is per sample
         return loss, [tf.reshape(tf.convert_to_tensor(g), [-1]) for g in tape.gradient(loss, variables)]
 
     @tf.function
@@ -243,25 +235,8 @@ def _compiled_step(tf: Any, model: Any, optimizer: Any, variables: list) -> tupl
     return gradient_of, apply_flat
 
 
-def initial_weights(spec: WorkloadSpec, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
-    """Glorot-uniform matrices and zero biases from a generator seeded by the spec alone."""
-    rng = np.random.default_rng(spec.seed + 104_729)
-    out = []
-    for shape in shapes:
-        if len(shape) < 2:
-            out.append(np.zeros(shape, dtype=np.float32))
-            continue
-        limit = np.sqrt(6.0 / (shape[0] + shape[-1]))
-        out.append(rng.uniform(-limit, limit, size=shape).astype(np.float32))
-    return out
-
-
 def gradient_bytes(spec: WorkloadSpec) -> int:
     """Size of one worker's flat float32 gradient: what every step exchanges."""
-    params = spec.users * spec.embedding_dim + spec.items * spec.embedding_dim
-    width = 3 * spec.embedding_dim
-    for hidden in spec.hidden:
-        params += width * hidden + hidden
-        width = hidden
-    params += width + 1
-    return 4 * params
+    from advisor.workloads.training_tasks import task_for
+
+    return task_for(spec).gradient_bytes
