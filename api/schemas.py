@@ -55,9 +55,13 @@ CONFIG = {
 }
 PROFILE = {
     "type": "object",
-    "required": ["workload"],
     "properties": {
-        "workload": {"type": "string"},
+        "workload": {"type": "string", "description": "required unless function is given"},
+        "function": {"type": "string", "description": "with backend aws: an existing Lambda function (name or "
+                                                      "ARN) to tune in place; it is restored afterwards"},
+        "payload": {"description": "with function: the JSON event each invocation sends"},
+        "concurrency": {"type": "integer", "minimum": 1},
+        "invocations": {"type": "integer", "minimum": 5},
         "backend": {"type": "string", "enum": ["local", "aws"]},
         "platform": PLATFORM_LIST,
         "strategy": {"type": "string", "enum": ["grid", "adaptive"]},

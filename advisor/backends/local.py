@@ -218,7 +218,7 @@ class LocalBackend:
     def default_platforms(self) -> tuple[str, ...] | None:
         return None  # the default grid's
 
-    def estimated_usd(self, configs: list[Config], invocations: int) -> float:
+    def estimated_usd(self, configs: list[Config], invocations: int, timeout_s: float | None = None) -> float:
         return 0.0  # emulated on this machine
 
     def __init__(self, data_dir: str | None = None) -> None:

@@ -12,7 +12,12 @@ from profilers.importers import FORMATS as IMPORT_FORMATS  # the importers' regi
 
 
 @main.command()
-@click.option("--workload", required=True, help="Workload id (see `advisor workloads`).")
+@click.option("--workload", default=None, help="Workload id (see `advisor workloads`); with --function, default the "
+              "function's name.")
+@click.option("--function", default=None, help="With --backend aws: tune this existing Lambda function (name or ARN) "
+              "in place, as Lambda Power Tuning does; its configuration is restored afterwards.")
+@click.option("--payload", "payload_path", default=None, type=click.Path(),
+              help="With --function: the JSON event each invocation sends.")
 @click.option("--backend", default=None, help="Where trials run: local (emulated here) or aws (Lambda); default $ADVISOR_BACKEND.")
 @click.option("--platform", default=None, help="Comma-separated platforms, e.g. lambda,sagemaker-realtime.")
 @click.option("--strategy", default="grid", show_default=True, type=click.Choice(["grid", "adaptive"]),
@@ -31,16 +36,24 @@ from profilers.importers import FORMATS as IMPORT_FORMATS  # the importers' regi
               help="p95 bound in ms at which an instance's capacity (rps) is measured.")
 @json_option
 @handles_errors
-def profile(workload: str, backend: str | None, platform: str | None, strategy: str, sla: str | None,
-            rps: float | None, max_trials: int | None, max_usd: float | None, configs: tuple[str, ...],
-            concurrency: int | None, latency_target_ms: float, as_json: bool) -> None:
-    """Measure a workload on a grid of configs (the local backend emulates them on this machine)."""
+def profile(workload: str | None, function: str | None, payload_path: str | None, backend: str | None,
+            platform: str | None, strategy: str, sla: str | None, rps: float | None, max_trials: int | None,
+            max_usd: float | None, configs: tuple[str, ...], concurrency: int | None, latency_target_ms: float,
+            as_json: bool) -> None:
+    """Measure a workload on a grid of configs (the local backend emulates them on this machine), or tune an
+    existing Lambda function on AWS (--function)."""
     from advisor import service
 
+    if function and not backend:
+        backend = "aws"
     body: dict[str, Any] = {"workload": workload, "backend": backend, "platform": platform, "strategy": strategy,
                             "max_trials": max_trials, "latency_target_ms": latency_target_ms, "sla": sla, "rps": rps,
                             "max_usd": max_usd, "concurrency": concurrency}
     body = {k: v for k, v in body.items() if v is not None}
+    if function:
+        body["function"] = function
+        if payload_path is not None:
+            body["payload"] = service.read_payload(payload_path)
     if configs:
         body["configs"] = [service.config_from_text(c).to_dict() for c in configs]
     from advisor.cli.signals import terminate_as_interrupt

@@ -56,6 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AWS_LAMBDA_HANDLER", "advisor.workloads.handler.handler", "Handler of that package (zip packages)."),
     Setting("AWS_SAGEMAKER_IMAGE", None, "Serving container image URI for SageMaker trials (e.g. TensorFlow Serving)."),
     Setting("AWS_SAGEMAKER_MODEL_DATA", None, "s3:// URI of the model archive those endpoints load."),
+    Setting("AWS_MODEL_BUCKET", None, "s3://bucket/prefix where your own models are uploaded, packaged for TF "
+            "Serving, for SageMaker trials of them."),
     Setting("AWS_TRAINING_IMAGE", None, "Training container image URI for training slices on SageMaker."),
     Setting("AWS_TRAINING_OUTPUT", None, "s3:// prefix where training slices write their output."),
     Setting("CONFIDENCE", 0.9, "Default probability with which a recommendation must meet the SLA.", float),

@@ -14,10 +14,10 @@ from advisor.service.importing import import_formats, import_profiles, read_file
 from advisor.service.profiling import default_grid, estimate, get_job, profile, start_profile_job
 from advisor.service.recommending import fitted_model, get_recommendation, recommend, recommend_json
 from advisor.service.requests import RecommendRequest
-from advisor.service.user_models import add_model, add_model_upload, parse_sample, read_sample
+from advisor.service.user_models import add_model, add_model_upload, parse_sample, read_payload, read_sample
 from advisor.service.workloads import create_workload, get_workload, list_workloads, remove_workload
 
 __all__ = ["RecommendRequest", "add_model", "add_model_upload", "apply_plan", "config_from_text", "create_workload", "default_grid", "estimate",
            "fitted_model", "gc_delete", "gc_find", "get_job", "get_recommendation", "get_deployment", "get_workload", "import_formats", "import_profiles", "read_file",
-           "list_workloads", "parse_platforms", "parse_sample", "read_sample", "remove_workload", "plan_deployment", "prices_show", "profile", "recommend",
+           "list_workloads", "parse_platforms", "parse_sample", "read_payload", "read_sample", "remove_workload", "plan_deployment", "prices_show", "profile", "recommend",
            "recommend_json", "reset_caches", "start_profile_job", "store"]

@@ -33,6 +33,8 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
     """Validate a profile request whole, before any trial starts: (spec, backend, configs, plan)."""
     from profilers.inference import InferencePlan
 
+    if body.get("function"):
+        return _function_request(body)
     workload_id = _workload_id(body)
     spec = runnable(workload_id)
     backend_name = body.get("backend") or settings.get("BACKEND")
@@ -68,12 +70,50 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
                           spec.kind == "training" else refusal(backend, c, fp))
     if max_trials:
         configs = configs[:max_trials]
-    estimated_usd = backend.estimated_usd(configs, _number(body, "invocations", 40, int, 5))
+    bursts = 2 * (_number(body, "concurrency", None, int, 1) or 0)  # each config's burst, when one is asked for
+    estimated_usd = backend.estimated_usd(configs, _number(body, "invocations", 40, int, 5) + bursts)
     if max_usd is not None and estimated_usd > max_usd:
         raise BadInput(f"the trials could cost up to ${estimated_usd:.4f}, over --max-usd ${max_usd:.4f}",
                        hint="raise --max-usd, or profile fewer configs (--max-trials)", fields={"max_usd": "exceeded"})
     plan = InferencePlan(latency_target_ms=_number(body, "latency_target_ms", 250.0, float, 1.0),
                          seed=int(settings.get("SEED")), invocations=_number(body, "invocations", 40, int, 5))
+    return spec, backend, configs, plan
+
+
+def _function_request(body: dict[str, Any]) -> tuple[Any, Any, list[Config], Any]:
+    """Tuning a user's existing Lambda function (on AWS only): its configuration is read first, so the default
+    sizes take its architecture and the cost bound its timeout."""
+    from advisor.workloads import WorkloadSpec
+    from profilers.inference import InferencePlan
+
+    if (body.get("backend") or "aws") != "aws":
+        raise BadInput("an existing Lambda function is tuned on AWS", hint="use --backend aws with --function",
+                       fields={"backend": "must be aws"})
+    if "payload" not in body:
+        raise BadInput("tuning a function needs the payload to invoke it with", hint="give --payload FILE (JSON)",
+                       fields={"payload": "required"})
+    backend = backends.get("aws")
+    facts = backend.function_facts(str(body["function"]))
+    workload_id = body.get("workload") or facts["name"]
+    if body.get("configs"):
+        configs = [platforms.validate(Config.from_dict(c)) for c in body["configs"]]
+    else:
+        configs = [Config("lambda", memory_mb=c.memory_mb, architecture=facts["architecture"])
+                   for c in default_grid(("lambda",))]
+    wrong = [c.key for c in configs if platforms.of(c).aws_trials != "function"]
+    if wrong or not configs:
+        raise BadInput(f"a Lambda function is tuned at Lambda sizes, not {', '.join(wrong) or 'nothing'}",
+                       hint="give --config lambda:1024 ...", fields={"configs": "not lambda"})
+    invocations = _number(body, "invocations", 40, int, 5)
+    bursts = 2 * (_number(body, "concurrency", None, int, 1) or 0)
+    estimated_usd = backend.estimated_usd(configs, invocations + bursts, facts["timeout_s"])
+    max_usd = _number(body, "max_usd", None, float, 0.0)
+    if max_usd is not None and estimated_usd > max_usd:
+        raise BadInput(f"tuning could cost up to ${estimated_usd:.4f}, over --max-usd ${max_usd:.4f}",
+                       hint="raise --max-usd, or tune fewer sizes", fields={"max_usd": "exceeded"})
+    spec = WorkloadSpec(workload_id, "inference", f"Lambda function {facts['name']}, tuned in place",
+                        params={"function": facts["arn"]})
+    plan = InferencePlan(seed=int(settings.get("SEED")), invocations=invocations)
     return spec, backend, configs, plan
 
 
@@ -102,8 +142,10 @@ def _something_to_profile(configs: list[Config], body: dict[str, Any], backend_n
 def estimate(body: dict[str, Any]) -> dict[str, Any]:
     """What a profile request would run and the most it can cost, before anything starts."""
     spec, backend, configs, plan = _profile_request(body)
+    timeout_s = backend.function_facts(body["function"])["timeout_s"] if body.get("function") else None
+    bursts = 2 * (_number(body, "concurrency", None, int, 1) or 0)
     return {"workload": spec.id, "backend": backend.name, "configs": [c.key for c in configs],
-            "max_usd": backend.estimated_usd(configs, plan.invocations)}
+            "max_usd": backend.estimated_usd(configs, plan.invocations + bursts, timeout_s)}
 
 
 def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
@@ -150,7 +192,7 @@ def _profile_by_backend(body: dict[str, Any], spec: Any, backend: Any, configs: 
         progress(len(results) / len(configs), f"{prof.config.key}: done")
 
     backend.run(spec, configs, plan, keep, progress, concurrency=_number(body, "concurrency", None, int, 1),
-                steps=_number(body, "steps", 100, int, 1))
+                steps=_number(body, "steps", 100, int, 1), function=body.get("function"), payload=body.get("payload"))
     progress(1.0, "done")
     return {"workload": spec.id, "backend": backend.name, "profiles": results, "skipped": []}
 

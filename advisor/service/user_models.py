@@ -86,6 +86,18 @@ def read_sample(path: str | Path) -> bytes:
                        fields={"sample": "unreadable"}) from None
 
 
+def read_payload(path: str | Path) -> Any:
+    """A JSON event from a file (a function's payload), or a BadInput saying why it cannot be used."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {path}", hint="give a JSON file with the event to invoke the function with",
+                       fields={"payload": "not found"}) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInput(f"cannot use {path} as a payload: {exc}", hint="give a JSON file",
+                       fields={"payload": "not JSON"}) from None
+
+
 def parse_sample(text: str | bytes, batch_size: int | None = None) -> dict[str, Any]:
     """A TF Serving request body; with BATCH_SIZE, its rows repeated or cut to that many per request."""
     try:

@@ -109,8 +109,9 @@ class Platform:
         None where no price is known."""
         return None
 
-    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable") -> float:
-        """The most an AWS trial of CONFIG can cost."""
+    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable",
+                         timeout_s: float | None = None) -> float:
+        """The most an AWS trial of CONFIG can cost (TIMEOUT_S: the longest one invocation of it may run)."""
         raise BadInput(f"{self.name} configs are not profiled on AWS",
                        hint="AWS trials run on lambda, sagemaker-realtime, sagemaker-serverless and sagemaker-training",
                        fields={"platform": "unsupported"})

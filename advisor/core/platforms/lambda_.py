@@ -57,9 +57,11 @@ class Lambda(LambdaSized):
         per_request = costs.lambda_request_usd(metric_ms, config.memory_mb or 0, gbs, req)
         return per_request if deadline else per_request * rps * 3600.0
 
-    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable") -> float:
-        """Every invocation at the trial function's timeout, plus a cold start and warm-ups."""
-        per = costs.lambda_request_usd(self.trial_timeout_s * 1000.0, config.memory_mb or 0,
+    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable",
+                         timeout_s: float | None = None) -> float:
+        """Every invocation at the function's timeout (TIMEOUT_S for a user's own function, else the trial
+        function's), plus a cold start and warm-ups."""
+        per = costs.lambda_request_usd((timeout_s or self.trial_timeout_s) * 1000.0, config.memory_mb or 0,
                                        prices.usd(f"lambda.{config.architecture}.gb_second") or 0.0,
                                        prices.usd("lambda.request") or 0.0)
         return per * (invocations + 3)

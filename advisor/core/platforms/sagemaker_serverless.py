@@ -55,7 +55,8 @@ class SageMakerServerless(MemorySized):
             return None
         return costs.serverless_inference(metric_ms, config.memory_mb or 0, rps, gbs, 1.0).usd_per_hour
 
-    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable") -> float:
+    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable",
+                         timeout_s: float | None = None) -> float:
         """Every request at SageMaker's 60 s invocation limit, twice over (warm-ups)."""
         per_1k = costs.serverless_inference(catalog.SAGEMAKER_REQUEST_TIMEOUT_S * 1000.0, config.memory_mb or 0, 1.0,
                                             prices.usd("sagemaker-serverless.gb_second") or 0.0, 1.0).usd_per_1k_requests

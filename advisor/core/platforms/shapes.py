@@ -82,7 +82,8 @@ class InstanceSized(Platform):
             return costs.training_on_instances(config.instance_count, price, metric_ms).usd_total or 0.0
         return costs.sagemaker_realtime(config.instance_count, price, rps, 1.0).usd_per_hour
 
-    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable") -> float:
+    def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable",
+                         timeout_s: float | None = None) -> float:
         hourly = prices.usd(self.price_key(config))
         if hourly is None:
             raise BadInput(f"{config.instance_type} has no price in the {prices.region} table, so its trial cannot be "
