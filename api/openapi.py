@@ -24,7 +24,7 @@ def _ok(description: str, code: int = 200) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     secured = [{"bearer": []}]
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "Cost-aware deployment advisor", "version": __version__},
         "paths": {
             "/healthz": {"get": {"summary": "Liveness", "responses": _ok("ok")}},
@@ -70,7 +70,8 @@ def document() -> dict[str, Any]:
                                               "text/csv": {"schema": {"type": "string"}},
                                               "text/plain": {"schema": {"type": "string"}},
                                               "application/json": {"schema": {"type": "object"}}}},
-                                          "responses": {**_ok("what was imported", 201), **_errors(400, 401)}}},
+                                          "responses": {**_ok("the same import was made before: nothing changed"),
+                                                        **_ok("what was imported", 201), **_errors(400, 401)}}},
             "/deployments": {"post": {"summary": "Plan a deployment (changes nothing)", "security": secured,
                                       "requestBody": _body("Deployment"),
                                       "responses": {**_ok("the plan", 201), **_errors(400, 401, 404)}}},

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from advisor import service
-from api import json_body, schemas
+from api import has_token, json_body, schemas
 
 bp = Blueprint("resources", __name__)
 # POSTs that compute and change nothing a user owns (the answer is kept only to be fetched again by id).
@@ -101,8 +101,9 @@ def import_profiles() -> Any:
     else:
         text = request.get_data(as_text=True)
     args = request.args
-    return jsonify(service.import_profiles(text, "the request body", args.get("format", "auto"), args.get("workload"),
-                                           args.get("architecture", "x86_64"))), 201
+    done = service.import_profiles(text, "the request body", args.get("format", "auto"), args.get("workload"),
+                                   args.get("architecture", "x86_64"))
+    return jsonify(done), 200 if done["already_imported"] else 201
 
 
 @bp.post("/deployments")
@@ -126,18 +127,37 @@ def get_job(job_id: str) -> Any:
     return jsonify(service.get_job(job_id))
 
 
+HIDDEN = "(hidden: send the API token)"
+
+
 @bp.get("/schedules")
 def list_schedules() -> Any:
+    """Every schedule; without the API token (when the server has one), webhook URLs are hidden: they are secrets."""
     from advisor.service import scheduling
 
-    return jsonify({"schedules": scheduling.list_all()})
+    rows = scheduling.list_all()
+    if not has_token():
+        rows = [{**r, "webhook": HIDDEN if r.get("webhook") else None} for r in rows]
+    return jsonify({"schedules": rows})
 
 
 @bp.post("/schedules")
 def post_schedule() -> Any:
+    """Over HTTP a replay source is a file under ADVISOR_DATA_DIR/sources: a request may not read any path."""
+    from pathlib import Path
+
+    from advisor.core import settings
+    from advisor.core.errors import BadInput
     from advisor.service import scheduling
 
-    created = scheduling.add(schemas.validate(json_body(), schemas.SCHEDULE))
+    body = schemas.validate(json_body(), schemas.SCHEDULE)
+    if body.get("source"):
+        allowed = (Path(settings.get("DATA_DIR")) / "sources").resolve()
+        if not (allowed / str(body["source"])).resolve().is_relative_to(allowed):
+            raise BadInput("over the API, a schedule's source is a file under ADVISOR_DATA_DIR/sources",
+                           hint="put the measurements file there and give its name", fields={"source": "outside"})
+        body = {**body, "source": str(allowed / str(body["source"]))}
+    created = scheduling.add(body)
     return jsonify(created), 201, {"Location": f"/schedules/{created['id']}"}
 
 
@@ -152,7 +172,10 @@ def delete_schedule(schedule_id: str) -> Any:
 def schedule_runs(schedule_id: str) -> Any:
     from advisor.service import scheduling
 
-    return jsonify({"runs": scheduling.runs(schedule_id)})
+    runs = scheduling.runs(schedule_id)
+    if not has_token():
+        runs = [{**r, "error": HIDDEN if r.get("error") else None} for r in runs]
+    return jsonify({"runs": runs})
 
 
 @bp.get("/openapi.json")

@@ -28,12 +28,14 @@ RECOMMEND = {
         "samples": {"type": "integer", "minimum": 1, "description": "deadline SLAs: samples per epoch"},
         "epochs": {"type": "number", "exclusiveMinimum": 0, "description": "deadline SLAs: epochs (default 1)"},
     },
+    "additionalProperties": False,
 }
 WORKLOAD = {
     "type": "object",
     "required": ["id"],
     "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["inference", "training"]},
                    "description": {"type": "string"}},
+    "additionalProperties": False,
 }
 MODEL_UPLOAD = {  # the form fields besides the files (model, and sample when sent as a file)
     "type": "object",
@@ -51,7 +53,9 @@ CONFIG = {
     "required": ["platform"],
     "properties": {"platform": {"type": "string", "enum": list(platforms.names())}, "memory_mb": {"type": "integer"},
                    "instance_type": {"type": "string"}, "instance_count": {"type": "integer", "minimum": 1},
-                   "architecture": {"type": "string", "enum": ["x86_64", "arm64"]}},
+                   "architecture": {"type": "string", "enum": ["x86_64", "arm64"]},
+                   "channel": {"type": "string", "description": "Lambda training: the gradient channel"}},
+    "additionalProperties": False,
 }
 PROFILE = {
     "type": "object",
@@ -71,7 +75,9 @@ PROFILE = {
         "max_usd": {"type": "number", "minimum": 0},
         "configs": {"type": "array", "items": CONFIG},
         "latency_target_ms": {"type": "number", "exclusiveMinimum": 0},
+        "steps": {"type": "integer", "minimum": 2, "description": "training workloads: steps per slice"},
     },
+    "additionalProperties": False,
 }
 DEPLOYMENT = {
     "type": "object",
@@ -82,6 +88,7 @@ DEPLOYMENT = {
                    "endpoint": {"type": "string", "description": "SageMaker recommendations"},
                    "alarms": {"type": "array", "items": {"type": "string"}},
                    "canary_percent": {"type": "integer", "minimum": 1}},
+    "additionalProperties": False,
 }
 SCHEDULE = {
     "type": "object",
@@ -98,6 +105,7 @@ SCHEDULE = {
         "max_monthly_increase_usd": {"type": "number", "minimum": 0},
         "min_sla_margin": {"type": "number", "minimum": 0}, "quiet_hours": {"type": "string", "example": "22-06"},
     },
+    "additionalProperties": False,
 }
 ERROR = {
     "type": "object",

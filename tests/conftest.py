@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from advisor import service
 from advisor.core.domain import Config, Measurement, Profile
 from tests.support.profiles import instance_profile, lambda_profile
+
+# No test may reach the instance metadata service (off loopback) while boto3 looks for credentials.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 pytest_plugins = ["tests.support.aws", "tests.support.memcached", "tests.support.user_models"]
 
@@ -32,3 +37,21 @@ def profiled(data_dir):
     profiles.append(instance_profile("ncf-recommender", "ml.c5.large"))
     service.store().add_profiles(profiles)
     return "ncf-recommender"
+
+
+@pytest.fixture()
+def no_aws_credentials(monkeypatch, tmp_path):
+    """An environment where boto3 finds no AWS credentials at all."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+
+@pytest.fixture()
+def fake_aws_credentials(monkeypatch):
+    """Credentials that exist (so checks pass) but reach nothing: the test stops before any AWS call."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -41,6 +41,12 @@ def handles_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader went away (`advisor workloads | head -1`): stop quietly, as cat does
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush then has nowhere to fail
+            sys.exit(141)
         except Exception as exc:  # a bug: say so in one line; the traceback only when asked for
             import os
 

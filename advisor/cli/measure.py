@@ -167,5 +167,8 @@ def profiles_import(file: str, fmt: str, workload: str | None, architecture: str
     if as_json:
         _emit_json(result)
         return
+    if result["already_imported"]:
+        click.echo(f"{result['source']} was imported before (same content, format and options): nothing changed.")
+        return
     click.echo(f"Imported {result['rows']} {result['format']} records as {result['profiles']} profiles of {len(result['workloads'])} "
                f"workloads ({result['infeasible']} infeasible configs) from {result['source']}.")

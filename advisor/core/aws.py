@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from advisor.core import settings
-from advisor.core.errors import AwsUnavailable, PermissionDenied, TrialFailed
+from advisor.core.errors import AwsUnavailable, CredentialsMissing, PermissionDenied, TrialFailed
+
+CREDENTIALS_HINT = ("configure AWS credentials the standard way: AWS_PROFILE, AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY, or an instance role")
 
 
 def client(service: str, region: str | None = None, endpoint_url: str | None = None) -> Any:
@@ -23,6 +26,19 @@ def client(service: str, region: str | None = None, endpoint_url: str | None = N
                         endpoint_url=endpoint_url or settings.get("AWS_ENDPOINT_URL"),
                         config=Config(retries={"mode": "adaptive", "max_attempts": 6},
                                       connect_timeout=10, read_timeout=120))
+
+
+def require_credentials(purpose: str) -> None:
+    """Refuse PURPOSE (e.g. "deploying") before any work starts when boto3 finds no credentials: a setting to fix,
+    not a failure halfway."""
+    try:
+        import boto3
+    except ImportError as exc:
+        raise CredentialsMissing(f"{purpose} needs boto3", hint="install the aws extra: pip install -e '.[aws]'",
+                                 fields={"backend": "boto3 missing"}) from exc
+    if boto3.session.Session().get_credentials() is None:
+        raise CredentialsMissing(f"{purpose} needs AWS credentials, and none were found", hint=CREDENTIALS_HINT,
+                                 fields={"credentials": "missing"})
 
 
 _PERMISSION = {"lambda": "lambda", "sagemaker": "sagemaker", "s3": "s3", "dynamodb": "dynamodb", "iam": "iam",
@@ -58,8 +74,8 @@ def translated(service: str, operation: str) -> Iterator[None]:
         raise TrialFailed(f"{_action(service, operation)} failed: {code}: {message}",
                           hint="the AWS error above says what was wrong") from exc
     except NoCredentialsError as exc:
-        raise PermissionDenied("no AWS credentials found", hint="configure credentials the standard way "
-                               "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an instance role)") from exc
+        raise CredentialsMissing("no AWS credentials found", hint=CREDENTIALS_HINT,
+                                 fields={"credentials": "missing"}) from exc
     except NoRegionError as exc:
         raise AwsUnavailable("no AWS region set", hint="set ADVISOR_REGION or AWS_REGION") from exc
     except EndpointConnectionError as exc:

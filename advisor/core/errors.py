@@ -45,6 +45,14 @@ class Unauthorized(AdvisorError):
     exit_code = 2
 
 
+class Forbidden(AdvisorError):
+    """A request this server refuses whoever sends it (another origin, another host name)."""
+
+    status = 403
+    code = "forbidden"
+    exit_code = 2
+
+
 class NotFound(AdvisorError):
     """A named thing (workload, recommendation, job, instance type) does not exist."""
 
@@ -93,6 +101,14 @@ class Infeasible(TrialFailed):
     """The trial showed the config cannot serve the workload (out of memory, timeout): a result, not a failure."""
 
     code = "infeasible"
+
+
+class CredentialsMissing(AdvisorError):
+    """No AWS credentials: the user's setup to fix, found before any work starts."""
+
+    status = 400
+    code = "aws_credentials_missing"
+    exit_code = 2
 
 
 class PermissionDenied(AdvisorError):

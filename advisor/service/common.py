@@ -54,6 +54,20 @@ def parse_platforms(value: Any, allowed: tuple[str, ...] | None = None) -> tuple
     return out
 
 
+# The highest latency percentile the profiles bound: a profile holds tens of warm invocations, enough for p99 at most.
+HIGHEST_PERCENTILE = 99.0
+
+
+def answerable(sla: Any) -> Any:
+    """SLA, when profiles can answer it; a percentile above p99 is refused up front with what it would take."""
+    if sla.kind == "latency" and (sla.percentile or 0) > HIGHEST_PERCENTILE + 1e-9:
+        needed = math.ceil(10 / (1 - sla.percentile / 100))  # ten invocations beyond the percentile
+        raise BadInput(f"p{sla.percentile:g} is not answered: trials measure tens of invocations per config, and "
+                       f"a p{sla.percentile:g} needs about {needed:,} to be seen", hint="use p99 or below",
+                       fields={"sla": "percentile too high"})
+    return sla
+
+
 def config_from_text(text: str) -> Config:
     """A config from its command-line spelling, PLATFORM:SIZE[:EXTRA], e.g. lambda:1024:arm64 or
     sagemaker-realtime:ml.c5.large:2; its platform reads the rest."""

@@ -11,7 +11,7 @@ from advisor.service.common import store
 
 def plan(body: dict[str, Any]) -> dict[str, Any]:
     from advisor import deploy
-    from advisor.core.aws import client
+    from advisor.core.aws import client, require_credentials
 
     rec_id = body.get("recommendation")
     if not rec_id:
@@ -30,6 +30,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
         if any(not 0 < w < 1 for w in steps):
             raise BadInput("each traffic step is a weight between 0 and 1", hint="e.g. --steps 0.1,0.5",
                            fields={"steps": "out of range"})
+        require_credentials("planning a Lambda deployment")
         current = deploy.read_lambda_state(client("lambda"), str(function), alias)
         result = deploy.plan_lambda(recommendation, current, str(function), alias, steps)
     elif target == "endpoint":
@@ -41,6 +42,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
         if canary is not None and not (isinstance(canary, int) and 1 <= canary <= 50):
             raise BadInput("canary_percent is a whole percentage from 1 to 50", hint="e.g. --canary 10",
                            fields={"canary_percent": "out of range"})
+        require_credentials("planning a SageMaker deployment")
         current = deploy.read_endpoint_state(client("sagemaker"), str(endpoint))
         result = deploy.plan_sagemaker(recommendation, current, str(endpoint), tuple(body.get("alarms") or ()), canary)
     else:
@@ -57,13 +59,14 @@ def get_deployment(deployment_id: str) -> dict[str, Any]:
 def apply(plan_or_id: dict[str, Any] | str) -> dict[str, Any]:
     """Apply a stored plan (by id) or a plan document (as saved with --out), then record the outcome."""
     from advisor import deploy
-    from advisor.core.aws import client
+    from advisor.core.aws import client, require_credentials
 
     plan_doc = store().get_deployment(plan_or_id)["plan"] if isinstance(plan_or_id, str) else plan_or_id
     kind = plan_doc.get("target", {}).get("kind") if isinstance(plan_doc, dict) else None
     if kind not in ("lambda", "sagemaker"):
         raise BadInput("not a deployment plan", hint="use a file written by `advisor deploy --out`",
                        fields={"plan": "invalid"})
+    require_credentials("applying a deployment")
     store().save_deployment(plan_doc, "applying")
     try:
         if kind == "lambda":

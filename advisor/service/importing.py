@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from advisor.core.errors import BadInput
@@ -37,9 +39,10 @@ def import_profiles(text: str, source: str = "the file", fmt: str = "auto", work
     for r in rows:
         by_workload.setdefault(r.workload, []).append(r)
     st = store()
-    for workload_id, items in by_workload.items():  # kinds first, so a training file is not filed as inference
-        if st.get_workload(workload_id) is None:
-            st.upsert_workload(workload_id, kind_of(items), f"imported from {source}")
-    st.add_profiles(profiles)
-    return {"source": source, "format": fmt, "rows": len(rows), "profiles": len(profiles),
-            "workloads": sorted(by_workload), "infeasible": sum(1 for p in profiles if not p.feasible)}
+    new = {w: (kind_of(items), f"imported from {source}") for w, items in by_workload.items()
+           if st.get_workload(w) is None}  # kinds first, so a training file is not filed as inference
+    key = hashlib.sha256(json.dumps([text, fmt, workload, architecture]).encode()).hexdigest()
+    fresh = st.import_once(key, profiles, new)  # workloads, profiles and the record of it: one transaction
+    return {"source": source, "format": fmt, "rows": len(rows), "profiles": len(profiles) if fresh else 0,
+            "workloads": sorted(by_workload), "infeasible": sum(1 for p in profiles if not p.feasible),
+            "already_imported": not fresh}

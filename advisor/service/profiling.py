@@ -11,7 +11,7 @@ from advisor.core import platforms, settings
 from advisor.core.domain import SLA, Config, Profile
 from advisor.core.errors import AdvisorError, BadInput
 from advisor.service.answers import profile_dict
-from advisor.service.common import Progress, _number, _workload_id, log, parse_platforms, store
+from advisor.service.common import Progress, _number, _workload_id, answerable, log, parse_platforms, store
 from advisor.service.workloads import footprint, runnable
 
 
@@ -42,6 +42,10 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
         raise BadInput(f"backend {backend_name!r} cannot run live trials", hint="one of: "
                        + ", ".join(backends.names(live=True)), fields={"backend": "unsupported"})
     backend = backends.get(backend_name)
+    if backend.costs_money:
+        from advisor.core.aws import require_credentials
+
+        require_credentials("profiling on AWS")
     platform_names = parse_platforms(body.get("platform") or backend.default_platforms(), platforms.names())
     max_trials = _number(body, "max_trials", None, int, 1)
     max_usd = _number(body, "max_usd", None, float, 0.0)
@@ -52,7 +56,7 @@ def _profile_request(body: dict[str, Any]) -> tuple[Any, str, list[Config], Any]
         if not body.get("sla"):
             raise BadInput("the adaptive strategy needs the SLA it profiles for", hint="e.g. --sla 'p95<=50ms'",
                            fields={"sla": "required"})
-        SLA.parse(str(body["sla"]), _number(body, "rps", None, float))
+        answerable(SLA.parse(str(body["sla"]), _number(body, "rps", None, float)))
         if body.get("platform") and not all(platforms.get(n).explorable for n in platform_names):
             raise BadInput("the adaptive strategy explores Lambda memory sizes so far",
                            hint="use --platform lambda, or the grid strategy for instances",
@@ -92,6 +96,9 @@ def _function_request(body: dict[str, Any]) -> tuple[Any, Any, list[Config], Any
     if "payload" not in body:
         raise BadInput("tuning a function needs the payload to invoke it with", hint="give --payload FILE (JSON)",
                        fields={"payload": "required"})
+    from advisor.core.aws import require_credentials
+
+    require_credentials("tuning a Lambda function")
     backend = backends.get("aws")
     facts = backend.function_facts(str(body["function"]))
     workload_id = body.get("workload") or facts["name"]

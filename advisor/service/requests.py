@@ -11,7 +11,7 @@ from typing import Any
 from advisor.core import platforms, settings
 from advisor.core.domain import SLA
 from advisor.core.errors import BadInput
-from advisor.service.common import _number, parse_platforms
+from advisor.service.common import _number, answerable, parse_platforms
 
 DEFAULT_RPS = 1.0  # requests per second assumed when a latency SLA comes without one (the answer says so)
 DEFAULT_TRIALS = {"latency": 3, "deadline": 6}  # replayed trials of the target, when --max-trials is not given
@@ -41,7 +41,7 @@ class RecommendRequest:
         if not body.get("sla") or not isinstance(body.get("sla"), str):
             raise BadInput("sla is required", hint="e.g. 'p95<=250ms' or 'deadline<=2h'", fields={"sla": "required"})
         rps = _number(body, "rps", None, float)
-        sla = SLA.parse(body["sla"], rps)
+        sla = answerable(SLA.parse(body["sla"], rps))
         measurements = body.get("measurements_csv")
         if measurements is not None and not isinstance(measurements, str):
             raise BadInput("measurements_csv must be the CSV's text", hint="post the file's content as a string",

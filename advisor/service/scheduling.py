@@ -16,7 +16,7 @@ from typing import Any
 from advisor.core import settings
 from advisor.core.domain import SLA, Config, Profile
 from advisor.core.errors import AdvisorError, BadInput, NoFeasibleConfig
-from advisor.service.common import _number, log, store
+from advisor.service.common import _number, answerable, log, store
 from advisor.service.workloads import get_workload, runnable
 
 JOBS = ("reprofile", "import", "prices")
@@ -63,7 +63,7 @@ def add(body: dict[str, Any]) -> dict[str, Any]:
         raise BadInput("sla is required: drift and findings are judged against it", hint="e.g. --sla 'p95<=250ms'",
                        fields={"sla": "required"})
     rps = _number(body, "rps", None, float, 0.0)
-    SLA.parse(str(body["sla"]), rps)
+    answerable(SLA.parse(str(body["sla"]), rps))
     action = body.get("action", "notify")
     if action not in ACTIONS:
         raise BadInput(f"unknown action {action!r}", hint="notify or apply", fields={"action": "unknown"})
@@ -95,6 +95,11 @@ def add(body: dict[str, Any]) -> dict[str, Any]:
     if action == "apply" and not (spec["function"] or spec["endpoint"]):
         raise BadInput("applying needs the deployment target", hint="--function NAME or --endpoint NAME",
                        fields={"action": "needs a target"})
+    if action == "apply" or job == "import":
+        from advisor.core.aws import require_credentials
+
+        require_credentials("a schedule that " + ("applies deployments" if action == "apply" else
+                                                  "imports CloudWatch figures"))
     return _schedules().add(workload, job, every_s, spec)
 
 

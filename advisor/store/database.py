@@ -27,6 +27,7 @@ from advisor.store.tables import (MIGRATIONS, SCHEMA_VERSION, RECOMMENDATION_EXI
 from advisor.core.errors import NotFound, StoreUnavailable
 
 def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
+    url = make_url(url).render_as_string(hide_password=True)  # never a password in a message or a 503 body
     text = str(getattr(exc, "orig", exc)).lower()
     if "locked" in text or "busy" in text:
         return StoreUnavailable("the store is locked by another process", hint="retry in a moment; if it persists, "
@@ -223,27 +224,43 @@ class Store:
     def add_profiles(self, items: list[Profile], kind: str = "inference", supersede: bool = False) -> list[int]:
         """Store profiles with all their measurements in one transaction: all or nothing. SUPERSEDE first drops
         the older profiles of the same configs (after drift, the old figures no longer describe them)."""
-        ids: list[int] = []
         with self._tx() as conn:
-            if supersede:
-                for p in items:
-                    old = select(profiles.c.id).where(profiles.c.workload_id == p.workload).where(
-                        profiles.c.config_key == p.config.key)
-                    conn.execute(delete(measurements).where(measurements.c.profile_id.in_(old)))
-                    conn.execute(delete(profiles).where(profiles.c.id.in_(old)))
+            return self._insert_profiles(conn, items, kind, supersede)
+
+    def import_once(self, key: str, items: list[Profile], workloads_to_make: dict[str, tuple[str, str]]) -> bool:
+        """An import in one transaction: the workloads it names (id -> (kind, description)) made if new, its
+        profiles stored, and KEY recorded; False, with nothing written, when KEY was imported before."""
+        with self._tx() as conn:
+            if conn.execute(select(meta.c.key).where(meta.c.key == f"import:{key}")).first():
+                return False
+            for workload_id, (kind, description) in workloads_to_make.items():
+                self._ensure_workload(conn, workload_id, kind, description)
+            self._insert_profiles(conn, items, "inference", False)
+            conn.execute(insert(meta).values(key=f"import:{key}", value=json.dumps({"at": time.time(),
+                                                                                   "profiles": len(items)})))
+        return True
+
+    def _insert_profiles(self, conn: Any, items: list[Profile], kind: str, supersede: bool) -> list[int]:
+        ids: list[int] = []
+        if supersede:
             for p in items:
-                self._ensure_workload(conn, p.workload, kind)
-                pid = conn.execute(insert(profiles).values(
-                    workload_id=p.workload, config_key=p.config.key, config=json.dumps(p.config.to_dict()),
-                    method=p.method, summary=json.dumps(_finite(p.summary)), feasible=p.feasible, note=p.note,
-                    created_at=time.time())).inserted_primary_key[0]
-                if p.measurements:
-                    conn.execute(insert(measurements), [
-                        {"profile_id": pid, "duration_ms": m.duration_ms, "billed_duration_ms": m.billed_duration_ms,
-                         "init_duration_ms": m.init_duration_ms, "max_memory_used_mb": m.max_memory_used_mb,
-                         "cold": m.cold, "failed": m.failed, "concurrency": m.concurrency, "rps": m.rps}
-                        for m in p.measurements])
-                ids.append(int(pid))
+                old = select(profiles.c.id).where(profiles.c.workload_id == p.workload).where(
+                    profiles.c.config_key == p.config.key)
+                conn.execute(delete(measurements).where(measurements.c.profile_id.in_(old)))
+                conn.execute(delete(profiles).where(profiles.c.id.in_(old)))
+        for p in items:
+            self._ensure_workload(conn, p.workload, kind)
+            pid = conn.execute(insert(profiles).values(
+                workload_id=p.workload, config_key=p.config.key, config=json.dumps(p.config.to_dict()),
+                method=p.method, summary=json.dumps(_finite(p.summary)), feasible=p.feasible, note=p.note,
+                created_at=time.time())).inserted_primary_key[0]
+            if p.measurements:
+                conn.execute(insert(measurements), [
+                    {"profile_id": pid, "duration_ms": m.duration_ms, "billed_duration_ms": m.billed_duration_ms,
+                     "init_duration_ms": m.init_duration_ms, "max_memory_used_mb": m.max_memory_used_mb,
+                     "cold": m.cold, "failed": m.failed, "concurrency": m.concurrency, "rps": m.rps}
+                    for m in p.measurements])
+            ids.append(int(pid))
         return ids
 
     def profiles(self, workload_id: str, with_measurements: bool = False) -> list[Profile]:

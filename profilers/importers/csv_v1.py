@@ -97,6 +97,14 @@ def _row(line: int, raw: dict[str, str]) -> Row:
 
 def read_csv(text: str, source: str = "the file") -> list[Row]:
     """Parse a measurements CSV v1; raise BadInput naming the first bad line."""
+    try:
+        return _read_csv(text, source)
+    except csv.Error as exc:  # a field over the csv module's limit, a stray NUL: malformed CSV, not a bug
+        raise BadInput(f"{source}: not a readable CSV: {exc}", hint="no field of a measurements CSV is that long; "
+                       "check the file is the CSV itself", fields={"file": "malformed CSV"}) from None
+
+
+def _read_csv(text: str, source: str) -> list[Row]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]

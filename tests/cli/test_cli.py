@@ -100,7 +100,7 @@ def test_the_cli_imports_no_heavy_library():
     assert out.strip() == "[]"
 
 
-def test_aws_trials_state_their_cost_limit_and_configuration(run, monkeypatch):
+def test_aws_trials_state_their_cost_limit_and_configuration(run, monkeypatch, fake_aws_credentials):
     result = run("profile", "--workload", "ncf-recommender", "--backend", "aws", "--config",
                  "sagemaker-realtime:ml.m6i.large")
     assert result.exit_code == 2 and "cannot be bounded" in result.output  # unpriced: no honest cost bound

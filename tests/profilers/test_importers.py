@@ -71,7 +71,13 @@ def test_cli_and_api_import(data_dir, tmp_path):
     from api import create_app
 
     client = create_app({"TESTING": True}).test_client()
-    resp = client.post("/profiles/import", data=GOOD, content_type="text/csv")
+    before = len(service.store().profile_rows("w1"))
+    resp = client.post("/profiles/import", data=GOOD, content_type="text/csv")  # what the CLI imported: a no-op
+    assert resp.status_code == 200 and resp.get_json()["already_imported"] is True
+    assert len(service.store().profile_rows("w1")) == before == 2
+    again = CliRunner().invoke(main, ["profiles", "import", str(path)], catch_exceptions=False)
+    assert again.exit_code == 0 and "imported before" in again.output
+    resp = client.post("/profiles/import", data=GOOD.replace("w1", "w3"), content_type="text/csv")
     assert resp.status_code == 201 and resp.get_json()["profiles"] == 3
     resp = client.post("/profiles/import", json={"csv": "workload,platform\n"})
     assert resp.status_code == 400 and resp.get_json()["error"]["fields"]["line"] == "1"
