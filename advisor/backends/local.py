@@ -121,14 +121,20 @@ class LocalTarget:
         self._proc = subprocess.Popen([sys.executable, "-m", "advisor.workloads.worker", str(model_path),
                                        "--threads", str(self.threads)], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
-        self._group = limiter.apply(self._proc.pid, self.share)
-        self.scaled = self._group is None and self.share < len(available_cores()) and config.is_memory_sized
-        self.method = limiter.method
-        self.oom_at_init = False
-        watchdog = threading.Thread(target=self._watch_init_memory, daemon=True)
-        watchdog.start()
-        ready = self._proc.stdout.readline() if self._proc.stdout else ""
-        self._initialising = False
+        self._group: Path | None = None
+        try:  # an interrupt from here on (Ctrl-C while the worker starts) must not leave the worker or its cgroup
+            self._group = limiter.apply(self._proc.pid, self.share)
+            self.scaled = self._group is None and self.share < len(available_cores()) and config.is_memory_sized
+            self.method = limiter.method
+            self.oom_at_init = False
+            watchdog = threading.Thread(target=self._watch_init_memory, daemon=True)
+            watchdog.start()
+            ready = self._proc.stdout.readline() if self._proc.stdout else ""
+            self._initialising = False
+        except BaseException:
+            self._proc.kill()
+            self.close()
+            raise
         if self.oom_at_init:
             self.close()
             raise Infeasible(f"out of memory during init: over {self.memory_limit_mb:.0f} MB "
@@ -206,7 +212,7 @@ class LocalTarget:
         except (OSError, subprocess.TimeoutExpired):
             self._proc.kill()
             self._proc.wait()
-        remove_group(self._group if hasattr(self, "_group") else None)
+        remove_group(getattr(self, "_group", None))
 
 
 class LocalBackend:

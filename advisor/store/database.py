@@ -38,6 +38,28 @@ def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
     return StoreUnavailable(f"the store failed: {getattr(exc, 'orig', exc)}", hint="check ADVISOR_DATABASE_URL")
 
 
+def _this_process() -> str:
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_gone(runner: str | None) -> bool:
+    """Whether RUNNER (host:pid) is a process of this host that no longer exists (a job of another host: unknown)."""
+    import socket
+
+    host, _, pid = (runner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _finite(summary: dict[str, Any]) -> dict[str, Any]:
     """Drop NaN figures (a metric with no samples): JSON has no NaN, and absent is what they mean."""
     return {k: v for k, v in summary.items() if not (isinstance(v, float) and math.isnan(v))}
@@ -354,11 +376,13 @@ class Store:
 
     # -- jobs -----------------------------------------------------------------------------------------------
     def create_job(self, kind: str, request: dict[str, Any]) -> str:
+        """A job run by a thread of this process (recorded as its runner, host:pid)."""
         job_id = "job-" + uuid.uuid4().hex[:12]
         now = time.time()
         with self._tx() as conn:
             conn.execute(insert(jobs).values(id=job_id, kind=kind, status="queued", progress=0.0, message="",
-                                             request=json.dumps(request), created_at=now, updated_at=now))
+                                             request=json.dumps(request), created_at=now, updated_at=now,
+                                             runner=_this_process()))
         return job_id
 
     def update_job(self, job_id: str, **values: Any) -> None:
@@ -373,6 +397,11 @@ class Store:
             r = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if r is None:
             raise NotFound(f"no job {job_id!r}", hint="job ids come from POST /profiles", fields={"id": "unknown"})
+        if r.status in ("queued", "running") and _runner_gone(r.runner):
+            self.update_job(job_id, status="failed", error={
+                "code": "interrupted", "message": "the server process running this job stopped before it finished",
+                "hint": "start the profile again; the trials it stored are kept", "fields": {}})
+            return self.get_job(job_id)
         return {"id": r.id, "kind": r.kind, "status": r.status, "progress": r.progress, "message": r.message,
                 "request": json.loads(r.request), "result": json.loads(r.result) if r.result else None,
                 "error": json.loads(r.error) if r.error else None, "created_at": r.created_at,

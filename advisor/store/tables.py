@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, bindparam, func,
                         select)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
@@ -79,6 +79,7 @@ jobs = Table(
     Column("error", Text),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("runner", String(128)),  # host:pid of the process whose thread runs it
 )
 
 schedules = Table(
@@ -117,4 +118,6 @@ PROFILES_VERSION_QUERY = (select(func.count(profiles.c.id), func.max(profiles.c.
 RECOMMENDATION_EXISTS = select(recommendations.c.id).where(recommendations.c.id == bindparam("id"))
 
 # Each entry upgrades the schema from version N-1 to N. Version 1 is the tables above, made by create_all.
-MIGRATIONS: dict[int, list[str]] = {}
+MIGRATIONS: dict[int, list[str]] = {
+    2: ["ALTER TABLE jobs ADD COLUMN runner VARCHAR(128)"],
+}

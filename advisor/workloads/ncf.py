@@ -64,7 +64,7 @@ def export(spec: WorkloadSpec, directory: Path, train_steps: int = 20) -> Path:
     model = build_model(spec)
     users, items, liked = synthetic_interactions(spec, train_steps * spec.batch_size)
     model.fit({"user": users, "item": items}, liked, batch_size=spec.batch_size, epochs=1, verbose=0)
-    tmp = path.with_suffix(".tmp.keras")
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}-{time.monotonic_ns()}.keras")  # one per writer: no race
     model.save(tmp)
     tmp.replace(path)  # atomic: a half-written model file is never picked up
     return path

@@ -104,3 +104,31 @@ def test_the_training_step_entry_point_reports_step_times():
     report = ncf.train_steps(builtin("ncf-recommender-tiny"), steps=3, threads=1)
     assert len(report["step_ms"]) == 3 and all(t > 0 for t in report["step_ms"])
     assert report["first_step_ms"] > 0 and report["batch_size"] == builtin("ncf-recommender-tiny").batch_size
+
+
+def test_an_interrupt_while_a_worker_starts_leaves_no_worker_and_no_cgroup(tmp_path):
+    """Ctrl-C can land after the worker process is made and put in its CPU group, before it is ready."""
+    from advisor.backends.local import LocalTarget
+    from advisor.workloads.programs import as_model_path
+
+    class InterruptedLimiter:
+        group = tmp_path / "trial-group"  # stands for the cgroup made for the worker
+
+        def apply(self, pid, share):
+            self.pid = pid
+            self.group.mkdir()
+            return self.group
+
+        @property
+        def method(self):
+            raise KeyboardInterrupt
+
+    limiter = InterruptedLimiter()
+    with pytest.raises(KeyboardInterrupt):
+        LocalTarget(as_model_path({"program": "cpu-single", "iterations": 10}), Config("lambda", memory_mb=1024),
+                    limiter)
+    assert not limiter.group.exists()
+    with pytest.raises(ProcessLookupError):
+        import os
+
+        os.kill(limiter.pid, 0)

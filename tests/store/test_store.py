@@ -90,3 +90,40 @@ def test_a_read_only_database_is_a_clear_error(tmp_path):
     with pytest.raises(StoreUnavailable) as err:
         store.add_profiles([_profile()])
     assert "cannot be written" in err.value.message
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    store = Store(f"sqlite:///{path}").init()
+    store.upsert_workload("kept", "inference", "from before")
+    with sqlite3.connect(path) as db:  # the store as version 1 left it: jobs without a runner
+        db.execute("ALTER TABLE jobs DROP COLUMN runner")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    migrated = Store(f"sqlite:///{path}").init()
+    assert migrated.schema_version() == SCHEMA_VERSION == 2
+    assert migrated.get_workload("kept")["description"] == "from before"
+    assert migrated.get_job(migrated.create_job("profile", {}))["status"] == "queued"
+
+
+def test_a_job_whose_process_died_is_failed_when_read_not_running_forever(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from advisor.store.tables import jobs
+
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}").init()
+    job_id = store.create_job("profile", {"workload": "w"})
+    store.update_job(job_id, status="running")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer exists: the server that ran the job, killed and restarted
+    with store.engine.begin() as conn:
+        conn.execute(update(jobs).where(jobs.c.id == job_id).values(runner=f"{socket.gethostname()}:{gone.pid}"))
+    job = store.get_job(job_id)
+    assert job["status"] == "failed" and job["error"]["code"] == "interrupted"
+    alive = store.create_job("profile", {})  # this process's own jobs stay as they are
+    assert store.get_job(alive)["status"] == "queued"
