@@ -17,11 +17,26 @@ def _body(name: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
 
 
-def _ok(description: str, code: int = 200) -> dict[str, Any]:
-    return {str(code): {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
+def _ok(description: str, code: int = 200, schema: str | None = None) -> dict[str, Any]:
+    shape = {"$ref": f"#/components/schemas/{schema}"} if schema else {"type": "object"}
+    return {str(code): {"description": description, "content": {"application/json": {"schema": shape}}}}
+
+
+COMMON_ERRORS = (403, 503)  # any request: a host name or origin refused; the store unavailable
+CHANGE_ERRORS = (400, 401, 413)  # a request with a body that changes something: bad input, no token, too large
 
 
 def document() -> dict[str, Any]:
+    """The document, each operation's responses completed with the errors every request can meet."""
+    doc = _document()
+    for item in doc["paths"].values():
+        for method, operation in item.items():
+            codes = COMMON_ERRORS + (CHANGE_ERRORS if method in ("post", "delete") else ())
+            operation["responses"] = {**_errors(*codes), **operation["responses"]}
+    return doc
+
+
+def _document() -> dict[str, Any]:
     secured = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
@@ -29,12 +44,14 @@ def document() -> dict[str, Any]:
         "paths": {
             "/healthz": {"get": {"summary": "Liveness", "responses": _ok("ok")}},
             "/recommend": {"post": {"summary": "The cheapest config that meets an SLA", "requestBody": _body("Recommend"),
-                                    "responses": {**_ok("a recommendation"), **_errors(400, 404, 422, 503)}}},
+                                    "responses": {**_ok("a recommendation", schema="Recommendation"),
+                                                  **_errors(400, 404, 422, 503)}}},
             "/recommendations/{id}": {"get": {"summary": "A stored recommendation",
                                               "parameters": [{"name": "id", "in": "path", "required": True,
                                                               "schema": {"type": "string"}}],
-                                              "responses": {**_ok("the recommendation"), **_errors(404)}}},
-            "/workloads": {"get": {"summary": "Workloads", "responses": _ok("workloads")},
+                                              "responses": {**_ok("the recommendation", schema="Recommendation"),
+                                                            **_errors(404)}}},
+            "/workloads": {"get": {"summary": "Workloads", "responses": _ok("workloads", schema="WorkloadList")},
                            "post": {"summary": "Register a workload known by its measurements (JSON), or add your "
                                                "own model (multipart: the file 'model', a .keras file or a .zip/.tar.gz "
                                                "of a SavedModel directory, and 'sample', one TF Serving request)",
@@ -51,7 +68,7 @@ def document() -> dict[str, Any]:
             "/workloads/{id}": {"get": {"summary": "A workload and its profiles",
                                         "parameters": [{"name": "id", "in": "path", "required": True,
                                                         "schema": {"type": "string"}}],
-                                        "responses": {**_ok("the workload"), **_errors(404)}},
+                                        "responses": {**_ok("the workload", schema="WorkloadOut"), **_errors(404)}},
                                 "delete": {"summary": "Remove a workload you added, with its profiles and answers",
                                            "security": secured,
                                            "parameters": [{"name": "id", "in": "path", "required": True,
@@ -59,7 +76,7 @@ def document() -> dict[str, Any]:
                                            "responses": {**_ok("removed"), **_errors(401, 404, 409)}}},
             "/profiles": {"post": {"summary": "Start a profiling job", "security": secured,
                                    "requestBody": _body("Profile"),
-                                   "responses": {**_ok("the job, queued", 202), **_errors(400, 401, 404)}}},
+                                   "responses": {**_ok("the job, queued", 202, "Job"), **_errors(400, 401, 404)}}},
             "/profiles/import": {"post": {"summary": "Import measurements (CSV v1, CloudWatch REPORT lines, Power "
                                                      "Tuning output, Inference Recommender results), all or nothing",
                                           "security": secured,
@@ -86,7 +103,7 @@ def document() -> dict[str, Any]:
             "/jobs/{id}": {"get": {"summary": "A job's status and result",
                                    "parameters": [{"name": "id", "in": "path", "required": True,
                                                    "schema": {"type": "string"}}],
-                                   "responses": {**_ok("the job"), **_errors(404)}}},
+                                   "responses": {**_ok("the job", schema="Job"), **_errors(404)}}},
             "/schedules": {"get": {"summary": "Every schedule", "responses": _ok("the schedules")},
                            "post": {"summary": "Add a periodic re-profile, import or price refresh", "security": secured,
                                     "requestBody": _body("Schedule"),
@@ -104,7 +121,8 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": {"Recommend": schemas.RECOMMEND, "Workload": schemas.WORKLOAD, "Profile": schemas.PROFILE,
                         "Config": schemas.CONFIG, "Deployment": schemas.DEPLOYMENT, "Schedule": schemas.SCHEDULE,
-                        "Error": schemas.ERROR},
+                        "Error": schemas.ERROR, "Recommendation": schemas.RECOMMENDATION, "Job": schemas.JOB,
+                        "WorkloadList": schemas.WORKLOAD_LIST, "WorkloadOut": schemas.WORKLOAD_OUT},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "required when ADVISOR_API_TOKEN is set"}},
         },

@@ -92,9 +92,9 @@ def import_profiles() -> Any:
 
     from advisor.core.errors import BadInput
 
-    if request.mimetype == "application/json" and "csv" in (request.get_json(silent=True) or {}):
-        data = json_body()
-        text = data.get("csv") if isinstance(data, dict) else None
+    if request.mimetype == "application/json":
+        data = json_body()  # a JSON body: {"csv": ...}, or a JSON format (Power Tuning, Inference Recommender)
+        text = data.get("csv") if isinstance(data, dict) and "csv" in data else request.get_data(as_text=True)
         if not isinstance(text, str):
             raise BadInput("give the CSV as the field csv", hint='{"csv": "workload,platform,..."}',
                            fields={"csv": "required"})

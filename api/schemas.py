@@ -15,7 +15,7 @@ RECOMMEND = {
     "type": "object",
     "required": ["workload", "sla"],
     "properties": {
-        "workload": {"type": "string", "description": "workload id"},
+        "workload": {"type": "string", "minLength": 1, "description": "workload id", "example": "ncf-recommender"},
         "sla": {"type": "string", "description": "pNN<=VALUE or deadline<=VALUE, unit ms, s, m or h",
                 "example": "p95<=250ms"},
         "rps": {"type": "number", "exclusiveMinimum": 0, "description": "throughput in requests/s (default 1)"},
@@ -107,6 +107,31 @@ SCHEDULE = {
     },
     "additionalProperties": False,
 }
+# Answers (documented, and checked by the fuzzer).
+_CONFIG_OUT = {"type": "object", "required": ["platform"], "properties": {"platform": {"type": "string"}}}
+RECOMMENDATION = {
+    "type": "object",
+    "required": ["id", "workload", "sla", "chosen", "predicted", "cost", "trials", "alternatives", "rejected", "basis"],
+    "properties": {"id": {"type": "string"}, "workload": {"type": "string"}, "sla": {"type": "object"},
+                   "chosen": _CONFIG_OUT, "predicted": {"type": "object"},
+                   "cost": {"type": "object", "required": ["usd_per_hour", "usd_per_month"]},
+                   "trials": {"type": "array"}, "alternatives": {"type": "array"},
+                   "rejected": {"type": "array", "items": {"type": "object", "required": ["config", "reason"]}},
+                   "basis": {"type": "object", "required": ["profiles", "prices_as_of", "model"]}},
+}
+JOB = {
+    "type": "object",
+    "required": ["id", "kind", "status", "progress"],
+    "properties": {"id": {"type": "string"}, "kind": {"type": "string"},
+                   "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+                   "progress": {"type": "number", "minimum": 0, "maximum": 1}},
+}
+WORKLOAD_LIST = {
+    "type": "object", "required": ["workloads"],
+    "properties": {"workloads": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "profiles"]}}},
+}
+WORKLOAD_OUT = {"type": "object", "required": ["id", "kind", "description"],
+                "properties": {"id": {"type": "string"}, "kind": {"type": "string"}}}
 ERROR = {
     "type": "object",
     "required": ["error"],

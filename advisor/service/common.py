@@ -80,7 +80,9 @@ def config_from_text(text: str) -> Config:
 
 
 def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = float, minimum: float | None = None) -> Any:
-    value = body.get(name, default)
+    value = body.get(name)
+    if value is None:  # absent, or null: the default
+        value = default
     if value is None:
         return None
     try:

@@ -1,0 +1,99 @@
+"""Crash safety of the store: the server (gunicorn, two workers) is killed with SIGKILL while clients import
+measurements, ask for recommendations and add schedules; afterwards the SQLite file passes its integrity check and
+every write the server acknowledged is there, whole."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from advisor import service
+from advisor.store.database import Store
+from tests.support.profiles import lambda_profile
+from tests.support.servers import call, free_port
+
+CSV = "workload,platform,memory_mb,duration_ms\n" + "".join(f"{{w}},lambda,{m},{10 + m / 100}\n"
+                                                              for m in (512, 1024, 2048) for _ in range(5))
+
+
+def _post_csv(base, text):
+    req = urllib.request.Request(base + "/profiles/import", data=text.encode(), method="POST",
+                                 headers={"Content-Type": "text/csv"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.status
+
+
+def test_sigkill_during_writes_loses_no_acknowledged_write(data_dir):
+    service.store().add_profiles([lambda_profile("ncf-recommender", m) for m in (1024, 1769, 2560)])
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port), "--workers", "2"],
+                              env=dict(os.environ, ADVISOR_DATA_DIR=str(data_dir)), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while call_ok(base) is False:
+        assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+        time.sleep(0.1)
+    acknowledged = {"imports": [], "recommendations": [], "schedules": []}
+    stop = threading.Event()
+
+    def client(k):
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                if n % 3 == 0:
+                    workload = f"crash-{k}-{n}"
+                    if _post_csv(base, CSV.format(w=workload)) == 201:
+                        acknowledged["imports"].append(workload)
+                elif n % 3 == 1:
+                    status, body = call(base, "/recommend", {"workload": "ncf-recommender", "sla": "p95<=2s",
+                                                             "rps": k * 1000 + n})
+                    if status == 200:
+                        acknowledged["recommendations"].append(body["id"])
+                else:
+                    status, body = call(base, "/schedules", {"workload": "ncf-recommender", "sla": "p95<=2s",
+                                                             "every": "1d"})
+                    if status == 201:
+                        acknowledged["schedules"].append(body["id"])
+            except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+                return  # the server is gone: what was not acknowledged may or may not be there
+
+    clients = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in clients:
+        t.start()
+    time.sleep(2.0)
+    os.killpg(server.pid, signal.SIGKILL)  # the master and both workers, mid-write
+    server.wait()
+    stop.set()
+    for t in clients:
+        t.join(timeout=30)
+    print({k: len(v) for k, v in acknowledged.items()})
+    assert sum(map(len, acknowledged.values())) >= 10, acknowledged  # the kill landed during real work
+
+    path = data_dir / "advisor.sqlite"
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = Store(f"sqlite:///{path}").init()
+    for workload in acknowledged["imports"]:
+        assert len(store.profiles(workload)) == 3, workload  # whole: three configs, with their measurements
+        assert all(len(p.measurements) == 5 for p in store.profiles(workload, with_measurements=True))
+    for rec_id in acknowledged["recommendations"]:
+        assert store.get_recommendation(rec_id)["id"] == rec_id
+    from advisor.store.schedules import Schedules
+
+    stored = {s["id"] for s in Schedules(store).all()}
+    assert set(acknowledged["schedules"]) <= stored
+
+
+def call_ok(base):
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=1) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return False
