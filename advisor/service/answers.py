@@ -52,6 +52,8 @@ def rejection(ev: Any) -> dict[str, Any]:
         row["upper_ms"] = _r(ev.reach)
     if ev.cost is not None:
         row["usd_per_month"] = _r(ev.cost.usd_per_month)
+        if ev.cost.usd_total is not None:
+            row["usd_total"] = _r(ev.cost.usd_total)
     return row
 
 
