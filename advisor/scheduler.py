@@ -22,7 +22,6 @@ from typing import Any
 from advisor.core import settings
 
 log = logging.getLogger("advisor.scheduler")
-JOBSTORE_TABLE = "apscheduler_jobs"
 _current: "SchedulerProcess | None" = None
 
 
@@ -68,6 +67,8 @@ class SchedulerProcess:
     def _start(self) -> None:
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
+
+        from advisor.store.schedules import JOBSTORE_TABLE
 
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=self.store.url, tablename=JOBSTORE_TABLE)},

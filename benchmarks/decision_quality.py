@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import math
 import random
 import statistics
@@ -178,21 +179,33 @@ def timing(path: Path, rows_wanted: int = 20_000) -> tuple[int, float]:
     return rows_wanted, time.perf_counter() - start
 
 
+def default_folders() -> list[str]:
+    """benchmarks/data (shipped), $ADVISOR_MEASUREMENTS_DIRS (colon-separated), and the shared measurements of the
+    team's layout (a `shared/data/measurements` folder beside the checkout) where it exists."""
+    here = Path(__file__).resolve().parent
+    extra = [d for d in os.environ.get("ADVISOR_MEASUREMENTS_DIRS", "").split(":") if d]
+    beside = here.parents[1] / "shared" / "data" / "measurements"
+    return [str(here / "data"), *extra, *([str(beside)] if beside.is_dir() else [])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", nargs="+", default=[str(Path(__file__).resolve().parents[2] / "shared" / "data" /
-                                                          "measurements"), str(Path(__file__).resolve().parent / "data")],
-                        help="folders of measurement CSV files (default: the shared sets and benchmarks/data)")
+    parser.add_argument("--data", nargs="+", default=default_folders(),
+                        help="folders of measurement CSV files (default: benchmarks/data, the folders in "
+                             "$ADVISOR_MEASUREMENTS_DIRS, and the team's shared measurements beside this checkout "
+                             "when present)")
     parser.add_argument("--only", default="", help="only these files (names, comma-separated)")
     parser.add_argument("--modes", default=",".join(MODES), help="history modes, comma-separated")
     parser.add_argument("--quick", action="store_true", help="every ~12th workload only")
     parser.add_argument("--confidence", type=float, default=0.9)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    files = sorted(f for d in args.data for f in Path(d).glob("*.csv")
-                   if not args.only or f.name in args.only.split(","))
-    if not files:
-        sys.exit(f"no measurement files in {' '.join(args.data)}")
+    folders = [Path(d) for d in args.data if Path(d).is_dir()]
+    files = sorted(f for d in folders for f in d.glob("*.csv") if not args.only or f.name in args.only.split(","))
+    missing = [name for name in args.only.split(",") if name and name not in {f.name for f in files}]
+    if missing or not files:
+        sys.exit(f"not found: {', '.join(missing) or 'any measurement file'} (looked in "
+                 f"{', '.join(map(str, folders)) or 'no existing folder'}); give the folder with --data")
     modes = [m for m in args.modes.split(",") if m]
     unknown = set(modes) - set(MODES)
     if unknown:

@@ -5,7 +5,8 @@ from pathlib import Path
 from advisor.cli import main
 from advisor.core.settings import SETTINGS
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def test_every_setting_is_in_the_readme_table():
@@ -28,3 +29,11 @@ def test_every_command_is_in_the_readme():
 def test_the_readme_leads_with_the_two_commands():
     head = README[:600]
     assert "make run" in head and "make test" in head
+
+
+def test_the_sample_measurements_file_imports_and_answers(data_dir):
+    from advisor import service
+
+    done = service.import_profiles((ROOT / "docs" / "measurements-sample.csv").read_text(), "sample")
+    assert done["workloads"] == ["sample-model"] and done["infeasible"] == 1
+    assert service.recommend({"workload": "sample-model", "sla": "p95<=120ms", "rps": 5})["chosen"]

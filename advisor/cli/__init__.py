@@ -32,8 +32,10 @@ def handles_errors(fn: Callable) -> Callable:
                 click.secho(f"error: {exc.message}", fg="red", err=True)
                 if exc.hint:
                     click.echo(f"hint: {exc.hint}", err=True)
+                from advisor.cli.render import duration
+
                 for item in exc.extra.get("closest", []):
-                    click.echo(f"  closest: {item['key']:<40} reaches {item['reaches_ms']:.1f} ms", err=True)
+                    click.echo(f"  closest: {item['key']:<40} reaches {duration(item['reaches_ms'])}", err=True)
                 if not exc.extra.get("closest"):
                     for item in exc.extra.get("reasons", []):
                         click.echo(f"  {item['configs']} configs (e.g. {item['example']}): {item['reason']}", err=True)

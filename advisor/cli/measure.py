@@ -85,7 +85,7 @@ def profile(workload: str | None, function: str | None, payload_path: str | None
         click.echo(f"({len(result['skipped'])} configs not emulable here were not considered)")
         return
     for s in result["skipped"]:
-        click.echo(f"skipped {s['config']}: {s['reason']}")
+        click.echo(f"skipped {s['key']}: {s['reason']}")
 
 
 def _print_slices(result: dict[str, Any]) -> None:
@@ -97,7 +97,7 @@ def _print_slices(result: dict[str, Any]) -> None:
         click.echo(f"{p['key']:<40} {p['method']:<26} {s['step_ms']:>9.1f} {s.get('step_sd_ms', 0):>7.1f} "
                    f"{s.get('gradient_bytes', 0) / 1e6:>12.2f}  {', '.join(probed) or '-'}")
     for row in result.get("skipped", []):
-        click.echo(f"skipped {row['config']}: {row['reason']}")
+        click.echo(f"skipped {row['key']}: {row['reason']}")
     for note in result.get("notes", []):
         click.echo(f"note: {note}")
 

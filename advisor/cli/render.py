@@ -6,17 +6,22 @@ import math
 from typing import Any
 
 
-def duration(ms: float | None) -> str:
-    """A duration with a unit that reads well: 12.3 ms, 4.56 s, 3.2 min, 1.50 h."""
+UNITS = (("ms", 1.0, 1), ("s", 1000.0, 2), ("min", 60_000.0, 1), ("h", 3_600_000.0, 2))
+
+
+def unit_for(ms: float) -> str:
+    """The unit a duration of MS reads best in: ms below a second, s below two minutes, min below two hours, h."""
+    return "ms" if ms < 1000 else "s" if ms < 120_000 else "min" if ms < 7_200_000 else "h"
+
+
+def duration(ms: float | None, unit: str | None = None) -> str:
+    """A duration with a unit that reads well (12.3 ms, 4.56 s, 3.2 min, 1.50 h), or in UNIT: one answer's figures
+    in one unit, so they compare at a glance."""
     if ms is None or not math.isfinite(ms):
         return "-"
-    if ms < 1000:
-        return f"{ms:.1f} ms"
-    if ms < 120_000:
-        return f"{ms / 1000:.2f} s"
-    if ms < 7_200_000:
-        return f"{ms / 60_000:.1f} min"
-    return f"{ms / 3_600_000:.2f} h"
+    name, scale, digits = next(u for u in UNITS if u[0] == (unit or unit_for(ms)))
+    value = ms / scale
+    return f"{value:.{digits}f} {name}" if abs(value) >= 1 or value == 0 else f"{value:.2g} {name}"
 
 
 def _cost_cells(cost: dict[str, Any] | None, deadline: bool, month: float | None = None) -> str:
@@ -43,10 +48,11 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
     value = next((v for k, v in pred.items() if k.endswith("_ms") and not k.endswith("interval")
                   and (k == "duration_ms" if deadline else k.startswith("p"))), None)
     out.append(f"  chosen:    {chosen['key']}")
+    unit = unit_for(sla["limit_ms"]) if sla.get("limit_ms") else None  # one unit for the answer's figures: the SLA's
     if value is not None:
         level = a["basis"].get("confidence")
-        out.append(f"  predicted: {label} {duration(value)} ({f'{level:.0%} ' if level else ''}interval "
-                   f"{duration(lo)} to {duration(hi)})")
+        out.append(f"  predicted: {label} {duration(value, unit)} ({f'{level:.0%} ' if level else ''}interval "
+                   f"{duration(lo, unit)} to {duration(hi, unit)})")
         if deadline and (pred.get("how") or {}).get("duration_ms"):
             out.append(f"             from {pred['how']['duration_ms']}")
         for name, usd in ((a.get("cost") or {}).get("breakdown_usd_total") or {}).items():
@@ -93,7 +99,7 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
     rows += [dict(key=r["key"], mark="", upper=r.get("upper_ms"), cost=None, reason=r["reason"],
                   month=r.get("usd_per_month")) for r in rejected]
     for row in rows:
-        out.append(f"  {row['mark']:7} {row['key']:<{width}} {duration(row['upper']):>16} "
+        out.append(f"  {row['mark']:7} {row['key']:<{width}} {duration(row['upper'], unit):>16} "
                    f"{_cost_cells(row['cost'], deadline, row.get('month'))}  {row['reason']}")
     for group in collapsed:
         out.append(f"  rejected {len(group)} configs ({group[0]['key']} .. {group[-1]['key']}): {group[0]['reason']}")

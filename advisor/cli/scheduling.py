@@ -14,11 +14,27 @@ def schedule() -> None:
     """Periodic jobs that keep recommendations true: re-profile, import production figures, refresh prices."""
 
 
+HEADER = (f"{'SCHEDULE':<16} {'WORKLOAD':<28} {'JOB':<10} {'EVERY':>11}  {'SLA':<16} {'ACTION':<7} {'STATE':<7} "
+          f"{'NEXT RUN (UTC)':<17} TARGET")
+
+
+def _every(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
 def _line(s: dict[str, Any]) -> str:
+    import datetime as dt
+
     target = s.get("function") or s.get("endpoint") or s.get("source") or s.get("backend")
     state = "paused" if s["paused"] else "active"
-    return (f"{s['id']:<16} {s['workload']:<28} {s['job']:<10} every {s['every_s']:>7d} s  {s['sla']:<16} "
-            f"{s['action']:<7} {state:<7} {target}")
+    at = s.get("next_run_at")
+    next_run = (dt.datetime.fromtimestamp(at, dt.timezone.utc).strftime("%Y-%m-%d %H:%M") if at else
+                "-" if s["paused"] else "(no scheduler)")
+    return (f"{s['id']:<16} {s['workload']:<28} {s['job']:<10} {_every(s['every_s']):>11}  {s['sla']:<16} "
+            f"{s['action']:<7} {state:<7} {next_run:<17} {target}")
 
 
 @schedule.command("add")
@@ -74,6 +90,8 @@ def schedule_list(as_json: bool) -> None:
         return
     if not rows:
         click.echo("no schedules (add one with `advisor schedule add`)")
+        return
+    click.echo(HEADER)
     for s in rows:
         click.echo(_line(s))
 

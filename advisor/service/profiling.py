@@ -175,7 +175,7 @@ def profile(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dic
     for k, config in enumerate(configs):
         reason = refusal(backend, config, fp)
         if reason:
-            skipped.append({"config": config.to_dict(), "reason": reason})
+            skipped.append({"config": config.to_dict(), "key": config.key, "reason": reason})
             continue
 
         def step(fraction: float, message: str, k: int = k) -> None:
@@ -218,7 +218,7 @@ def _profile_adaptively(body: dict[str, Any], spec: Any, backend: Any, plan: Any
     explorable = platforms.candidates(tuple(n for n in platforms.names() if platforms.get(n).explorable))
     fp = footprint(spec.id)
     candidates = [c for c in explorable if refusal(backend, c, fp) is None]
-    skipped = [{"config": c.to_dict(), "reason": r} for c in explorable
+    skipped = [{"config": c.to_dict(), "key": c.key, "reason": r} for c in explorable
                if (r := refusal(backend, c, fp)) is not None]
     first = min(candidates, key=lambda c: abs(platforms.vcpus(c) - 1.0))  # one full vCPU
     cost = cost_function(sla, rps or 1.0, price_tables.from_settings(), {})

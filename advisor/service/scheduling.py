@@ -104,7 +104,10 @@ def add(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_all() -> list[dict[str, Any]]:
-    return _schedules().all()
+    """Every schedule, with its next run as the leading scheduler has it (None: paused, or no scheduler yet)."""
+    store = _schedules()
+    due = store.next_runs()
+    return [{**s, "next_run_at": None if s["paused"] else due.get(s["id"])} for s in store.all()]
 
 
 def get(schedule_id: str) -> dict[str, Any]:

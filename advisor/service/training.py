@@ -30,7 +30,7 @@ def profile_training(spec: Any, configs: list[Config], steps: int, progress: Pro
     for k, config in enumerate(configs):
         reason = not_emulable(config)
         if reason:
-            skipped.append({"config": config.to_dict(), "reason": reason})
+            skipped.append({"config": config.to_dict(), "key": config.key, "reason": reason})
             continue
 
         def step(fraction: float, message: str, k: int = k) -> None:

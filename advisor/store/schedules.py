@@ -19,6 +19,8 @@ from advisor.core.errors import NotFound
 from advisor.store.tables import schedule_runs, scheduler_lock, schedules
 from advisor.store.database import Store
 
+JOBSTORE_TABLE = "apscheduler_jobs"  # where APScheduler's SQLAlchemyJobStore keeps the jobs (advisor/scheduler.py)
+
 LOCK_NAME = "scheduler"
 
 
@@ -51,6 +53,17 @@ class Schedules:
         with self.store._read() as conn:
             rows = conn.execute(select(schedules).order_by(schedules.c.created_at)).all()
         return [_schedule_row(r) for r in rows]
+
+    def next_runs(self) -> dict[str, float]:
+        """Each scheduled job's next run (epoch seconds) as the leading scheduler stored it in APScheduler's job
+        table; empty before any scheduler has run."""
+        from sqlalchemy import inspect, text
+
+        with self.store._read() as conn:
+            if not inspect(conn).has_table(JOBSTORE_TABLE):  # no scheduler has made its table yet
+                return {}
+            rows = conn.execute(text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE}")).all()
+        return {r[0]: float(r[1]) for r in rows if r[1] is not None}
 
     def set_paused(self, schedule_id: str, paused: bool) -> dict[str, Any]:
         self.get(schedule_id)

@@ -152,3 +152,22 @@ def test_bad_schedules_get_the_error_shape_and_store_nothing(imported, body, fie
     assert scheduling.list_all() == []
     cli = CliRunner().invoke(main, ["schedule", "run-now", "sch-nope"])
     assert cli.exit_code != 0 and "Traceback" not in cli.output and "schedule list" in cli.output
+
+
+def test_the_list_says_when_each_schedule_runs_next(profiled):
+    import time
+
+    from advisor.scheduler import SchedulerProcess
+    from advisor.service import scheduling
+
+    made = scheduling.add({"workload": "ncf-recommender", "sla": "p95<=250ms", "every": "2h"})
+    assert scheduling.list_all()[0]["next_run_at"] is None  # no scheduler has run yet
+    leader = SchedulerProcess(ttl_s=30)
+    try:
+        assert leader.step()
+        listed = {s["id"]: s for s in scheduling.list_all()}
+        assert abs(listed[made["id"]]["next_run_at"] - (time.time() + 7200)) < 60
+    finally:
+        leader._stop()
+    out = CliRunner().invoke(main, ["schedule", "list"]).output
+    assert out.splitlines()[0].startswith("SCHEDULE") and "NEXT RUN (UTC)" in out and "2 h" in out
