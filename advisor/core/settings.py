@@ -77,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Gradient channels to probe in Lambda training slices: memcached=HOST:PORT;s3=BUCKET;dynamodb=TABLE."),
     Setting("SCHEDULER_LOCK_TTL_S", 30.0,
             "Seconds without a heartbeat after which another scheduler process takes the lock over.", float),
+    Setting("ANSWER_RETENTION_DAYS", 30.0, "Stored recommendations older than this are pruned, unless a deployment "
+            "refers to them.", float),
     Setting("MAX_BODY_MB", 16, "Largest JSON or CSV request body the API accepts, in MB (model uploads: "
             "ADVISOR_MAX_UPLOAD_MB).", int),
     Setting("MAX_UPLOAD_MB", 512, "Largest request body the API accepts, in MB (a model uploaded to POST "

@@ -31,7 +31,8 @@ def reset_caches() -> None:
 def save_answer(rec_id: str, request: Any, answer: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     """Store a recommendation with the request it answers; (the answer, its JSON)."""
     text = json.dumps(answer)
-    store().save_recommendation(rec_id, request.workload, request.to_dict(), text)
+    store().save_recommendation(rec_id, request.workload, request.to_dict(), text,
+                                keep_s=float(settings.get("ANSWER_RETENTION_DAYS")) * 86400)
     return answer, text.encode()
 
 

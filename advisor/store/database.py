@@ -79,6 +79,7 @@ class Store:
         self.url = url
         self._pid = os.getpid()
         self._versions: dict[str, tuple[str | None, float]] = {}  # workload -> (profiles version, when read)
+        self._pruned_at = 0.0  # when old answers were last pruned by this process
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = make_url(url).database or ""
@@ -335,8 +336,16 @@ class Store:
 
     # -- recommendations ------------------------------------------------------------------------------------
     def save_recommendation(self, rec_id: str, workload_id: str, request: dict[str, Any],
-                            response: dict[str, Any] | str) -> None:
+                            response: dict[str, Any] | str, keep_s: float | None = None) -> None:
+        """Store an answer once per distinct input; with KEEP_S, answers older than that which no deployment
+        refers to are pruned (at most once an hour per process), so anonymous calls cannot grow the store forever."""
+        now = time.time()
         with self._tx() as conn:
+            if keep_s and now - self._pruned_at > 3600:
+                self._pruned_at = now
+                deployed = select(deployments.c.recommendation_id)
+                conn.execute(delete(recommendations).where(recommendations.c.created_at < now - keep_s)
+                             .where(recommendations.c.id.not_in(deployed)))
             if conn.execute(RECOMMENDATION_EXISTS, {"id": rec_id}).first():
                 return  # same inputs, same id, same answer: nothing to write
             conn.execute(insert(recommendations).values(id=rec_id, workload_id=workload_id,

@@ -127,3 +127,44 @@ def test_a_job_whose_process_died_is_failed_when_read_not_running_forever(tmp_pa
     assert job["status"] == "failed" and job["error"]["code"] == "interrupted"
     alive = store.create_job("profile", {})  # this process's own jobs stay as they are
     assert store.get_job(alive)["status"] == "queued"
+
+
+def test_old_answers_are_pruned_unless_a_deployment_refers_to_them(tmp_path):
+    import time
+
+    from sqlalchemy import update
+
+    from advisor.store.tables import recommendations
+
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}").init()
+    store.upsert_workload("w", "inference")
+    for rec_id in ("rec-old", "rec-deployed", "rec-recent"):
+        store.save_recommendation(rec_id, "w", {}, {"id": rec_id})
+    store.save_deployment({"id": "dep-1", "recommendation_id": "rec-deployed"}, "applied")
+    with store.engine.begin() as conn:
+        conn.execute(update(recommendations).where(recommendations.c.id.in_(["rec-old", "rec-deployed"]))
+                     .values(created_at=time.time() - 40 * 86400))
+    store._pruned_at = 0.0
+    store.save_recommendation("rec-new", "w", {}, {"id": "rec-new"}, keep_s=30 * 86400)
+    kept = {r for r in ("rec-old", "rec-deployed", "rec-recent", "rec-new")
+            if _exists(store, r)}
+    assert kept == {"rec-deployed", "rec-recent", "rec-new"}
+
+
+def _exists(store, rec_id):
+    from advisor.core.errors import NotFound
+
+    try:
+        store.get_recommendation(rec_id)
+        return True
+    except NotFound:
+        return False
+
+
+def test_a_stored_answer_is_bounded_by_the_candidates_not_the_request(profiled):
+    import json
+
+    from advisor import service
+
+    answer = service.recommend({"workload": "ncf-recommender", "sla": "p95<=250ms", "rps": 40})
+    assert len(json.dumps(answer)) < 120_000  # every candidate once, whatever was asked
