@@ -69,7 +69,10 @@ def bootstrap_store(progress: Any) -> None:
     """On an empty store, profile the reference workload on the small local grid so /recommend answers at once."""
     from advisor import service
 
-    if service.store().profiles(REFERENCE_WORKLOAD):
+    held = service.store().profiles(REFERENCE_WORKLOAD)
+    if held:
+        print(f"No first-start profiling: the store already holds {len(held)} profiles of {REFERENCE_WORKLOAD}.",
+              file=sys.stderr)
         return
     print(f"First start: profiling {REFERENCE_WORKLOAD} on the local grid ({settings.get('BOOTSTRAP_GRID')}); "
           "this takes a minute or two.", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -112,6 +113,8 @@ def _one(name: str, help_text: str) -> None:
             click.echo(_run_line(result))
         else:
             click.echo(f"{name}: {schedule_id}")
+        if name == "run-now" and result.get("status") == "failed":
+            sys.exit(1)  # a run that failed is a failed command, whatever it printed
 
 
 def _run_line(r: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -113,6 +114,9 @@ class SLA:
         if not match:
             raise BadInput(f"cannot parse SLA {text!r}", hint=SLA_HINT, fields={"sla": "unparseable"})
         value = float(match["value"]) * _UNITS_MS[match["unit"].lower()]
+        if not math.isfinite(value):
+            raise BadInput(f"SLA bound is too large to be a number, got {text[:40]!r}", hint=SLA_HINT,
+                           fields={"sla": "not finite"})
         if value <= 0:
             raise BadInput(f"SLA bound must be positive, got {text!r}", hint=SLA_HINT, fields={"sla": "not positive"})
         if rps is not None and rps <= 0:

@@ -33,7 +33,11 @@ def import_profiles(text: str, source: str = "the file", fmt: str = "auto", work
     if architecture not in ("x86_64", "arm64"):
         raise BadInput(f"unknown architecture {architecture!r}", hint="x86_64 or arm64",
                        fields={"architecture": "unknown"})
-    rows, fmt = parse(text, source, fmt, workload, architecture)
+    try:
+        rows, fmt = parse(text, source, fmt, workload, architecture)
+    except RecursionError:
+        raise BadInput(f"{source}: JSON nested too deeply to be measurements", hint="give the file as it was saved",
+                       fields={"file": "too deep"}) from None
     profiles = profiles_from_rows(rows, method=f"import:{fmt}")
     by_workload: dict[str, list[Any]] = {}
     for r in rows:

@@ -41,6 +41,9 @@ def _bool(value: str, column: str) -> bool:
     raise ValueError(f"{column} must be true or false, got {value!r}")
 
 
+MAX_WHOLE = 2**31 - 1  # counts and sizes: far beyond any real one, within every store's integer
+
+
 def _number(value: str, column: str, minimum: float = 0.0, integer: bool = False) -> float | None:
     text = (value or "").strip()
     if not text:
@@ -53,6 +56,8 @@ def _number(value: str, column: str, minimum: float = 0.0, integer: bool = False
         raise ValueError(f"{column} must be a number >= {minimum:g}, got {value!r}")
     if integer and number != int(number):
         raise ValueError(f"{column} must be a whole number, got {value!r}")
+    if integer and number > MAX_WHOLE:
+        raise ValueError(f"{column} must be at most {MAX_WHOLE:,}, got {value!r}")
     return number
 
 

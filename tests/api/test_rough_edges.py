@@ -130,3 +130,20 @@ def test_the_cli_stops_quietly_when_its_reader_goes_away(data_dir):
     done = subprocess.run(f"{sys.executable} -m advisor.cli workloads | head -1", shell=True, capture_output=True,
                           text=True, timeout=60)
     assert done.stdout.startswith("WORKLOAD") and "bug" not in done.stderr and "Error" not in done.stderr
+
+
+def test_deep_json_as_an_import_and_huge_numbers_in_a_csv_are_bad_input(client):
+    err = error_of(client.post("/profiles/import?workload=w", data="[" * 3000 + "]" * 3000,
+                               content_type="text/plain"), 400)
+    assert err["fields"] == {"file": "too deep"}
+    before = client.get("/workloads").get_json()
+    csv_text = "workload,platform,memory_mb,duration_ms,concurrency\nnew-w,lambda,1024,10,1e30\n"
+    err = error_of(client.post("/profiles/import", data=csv_text, content_type="text/csv"), 400)
+    assert "concurrency" in err["message"] and err["fields"]["line"] == "2"
+    assert client.get("/workloads").get_json() == before  # no workload left behind
+
+
+def test_an_sla_bound_beyond_any_number_is_refused(client):
+    err = error_of(client.post("/recommend", json={"workload": "ncf-recommender", "sla": "p95<=" + "9" * 400 + "ms"}),
+                   400)
+    assert err["fields"] == {"sla": "not finite"}

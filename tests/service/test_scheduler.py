@@ -66,6 +66,8 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(imported):
     assert failed["status"] == "failed" and "missing.csv" in failed["error"]
     assert scheduling.run_now(healthy["id"])["status"] == "succeeded"
     assert [r["status"] for r in scheduling.runs(broken["id"])] == ["failed"]
+    cli = CliRunner().invoke(main, ["schedule", "run-now", broken["id"]])
+    assert cli.exit_code == 1 and "failed" in cli.output  # a failed run is a failed command
 
 
 def test_the_webhook_gets_the_finding(imported):
