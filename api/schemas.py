@@ -16,7 +16,7 @@ RECOMMEND = {
     "required": ["workload", "sla"],
     "properties": {
         "workload": {"type": "string", "minLength": 1, "description": "workload id", "example": "ncf-recommender"},
-        "sla": {"type": "string", "description": "pNN<=VALUE or deadline<=VALUE, unit ms, s, m or h",
+        "sla": {"type": "string", "minLength": 1, "description": "pNN<=VALUE or deadline<=VALUE, unit ms, s, m or h",
                 "example": "p95<=250ms"},
         "rps": {"type": "number", "exclusiveMinimum": 0, "description": "throughput in requests/s (default 1)"},
         "platform": PLATFORM_LIST,
@@ -33,7 +33,8 @@ RECOMMEND = {
 WORKLOAD = {
     "type": "object",
     "required": ["id"],
-    "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["inference", "training"]},
+    "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 128},
+                   "kind": {"type": "string", "enum": ["inference", "training"]},
                    "description": {"type": "string"}},
     "additionalProperties": False,
 }
@@ -82,7 +83,7 @@ PROFILE = {
 DEPLOYMENT = {
     "type": "object",
     "required": ["recommendation"],
-    "properties": {"recommendation": {"type": "string"},
+    "properties": {"recommendation": {"type": "string", "minLength": 1},
                    "function": {"type": "string", "description": "Lambda recommendations"},
                    "alias": {"type": "string"}, "steps": {"type": "array", "items": {"type": "number"}},
                    "endpoint": {"type": "string", "description": "SageMaker recommendations"},
@@ -94,10 +95,11 @@ SCHEDULE = {
     "type": "object",
     "required": ["workload", "sla"],
     "properties": {
-        "workload": {"type": "string"},
+        "workload": {"type": "string", "minLength": 1},
         "job": {"type": "string", "enum": ["reprofile", "import", "prices"]},
         "every": {"type": "string", "description": "a number and s, m, h or d", "example": "1d"},
-        "sla": {"type": "string", "example": "p95<=250ms"}, "rps": {"type": "number", "exclusiveMinimum": 0},
+        "sla": {"type": "string", "minLength": 1, "example": "p95<=250ms"},
+        "rps": {"type": "number", "exclusiveMinimum": 0},
         "backend": {"type": "string", "enum": ["local", "replay"]},
         "source": {"type": "string", "description": "replay: a measurements CSV path on the server"},
         "config": CONFIG, "function": {"type": "string"}, "endpoint": {"type": "string"},
@@ -107,6 +109,19 @@ SCHEDULE = {
     },
     "additionalProperties": False,
 }
+def _allow_null(schema: dict[str, Any], *names: str) -> None:
+    """Let NAMES be null, meaning the default (what Config.to_dict writes for an unused size, what a client sends
+    for "not given")."""
+    for name in names:
+        prop = schema["properties"][name]
+        prop["type"] = [prop["type"], "null"]
+
+
+_allow_null(RECOMMEND, "rps", "confidence", "max_trials", "seed", "samples", "epochs")
+_allow_null(CONFIG, "memory_mb", "instance_type", "channel")
+_allow_null(PROFILE, "rps", "max_trials", "max_usd", "latency_target_ms", "steps", "concurrency", "invocations")
+_allow_null(SCHEDULE, "rps", "max_monthly_increase_usd", "min_sla_margin")
+
 # Answers (documented, and checked by the fuzzer).
 _CONFIG_OUT = {"type": "object", "required": ["platform"], "properties": {"platform": {"type": "string"}}}
 RECOMMENDATION = {
@@ -156,9 +171,15 @@ def _check(value: Any, schema: dict[str, Any], path: str, errors: dict[str, str]
         errors.update(trial[0])
         return
     kind = schema.get("type")
-    if kind and (not isinstance(value, _PY_TYPES[kind]) or isinstance(value, bool)):
-        errors[path] = f"must be {kind}"
+    kinds = [k for k in (kind if isinstance(kind, list) else [kind] if kind else []) if k != "null"]
+    if value is None:  # null is a value: refused unless the schema lists "null" (then it means the default)
+        if kinds and not (isinstance(kind, list) and "null" in kind):
+            errors[path] = "must not be null"
         return
+    if kinds and (not any(isinstance(value, _PY_TYPES[k]) for k in kinds) or isinstance(value, bool)):
+        errors[path] = f"must be {' or '.join(kinds)}"
+        return
+    kind = kinds[0] if kinds else None
     if "enum" in schema and value not in schema["enum"]:
         errors[path] = "must be one of " + ", ".join(map(str, schema["enum"]))
     if "minimum" in schema and value < schema["minimum"]:
@@ -181,7 +202,9 @@ def _check(value: Any, schema: dict[str, Any], path: str, errors: dict[str, str]
             if value.get(name) is None:
                 errors[f"{path}.{name}".lstrip(".")] = "required"
         for name, sub in schema.get("properties", {}).items():
-            if value.get(name) is not None:
+            if name in value and name not in schema.get("required", []):
+                _check(value[name], sub, f"{path}.{name}".lstrip("."), errors)
+            elif value.get(name) is not None:
                 _check(value[name], sub, f"{path}.{name}".lstrip("."), errors)
     if kind == "array" and "items" in schema:
         for k, item in enumerate(value):

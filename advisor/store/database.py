@@ -44,7 +44,7 @@ def _this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _runner_gone(runner: str | None) -> bool:
+def runner_gone(runner: str | None) -> bool:
     """Whether RUNNER (host:pid) is a process of this host that no longer exists (a job of another host: unknown)."""
     import socket
 
@@ -406,7 +406,7 @@ class Store:
             r = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if r is None:
             raise NotFound(f"no job {job_id!r}", hint="job ids come from POST /profiles", fields={"id": "unknown"})
-        if r.status in ("queued", "running") and _runner_gone(r.runner):
+        if r.status in ("queued", "running") and runner_gone(r.runner):
             self.update_job(job_id, status="failed", error={
                 "code": "interrupted", "message": "the server process running this job stopped before it finished",
                 "hint": "start the profile again; the trials it stored are kept", "fields": {}})

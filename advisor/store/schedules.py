@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from advisor.core.errors import NotFound
 from advisor.store.tables import schedule_runs, scheduler_lock, schedules
-from advisor.store.database import Store
+from advisor.store.database import Store, runner_gone
 
 JOBSTORE_TABLE = "apscheduler_jobs"  # where APScheduler's SQLAlchemyJobStore keeps the jobs (advisor/scheduler.py)
 
@@ -103,7 +103,14 @@ class Schedules:
                 error=error))
 
     def runs(self, schedule_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """A schedule's runs, newest first; a run left "running" by a process that is gone is failed first."""
         self.get(schedule_id)
+        with self.store._read() as conn:
+            orphans = [r.id for r in conn.execute(select(schedule_runs.c.id, schedule_runs.c.runner).where(
+                schedule_runs.c.schedule_id == schedule_id).where(schedule_runs.c.status == "running"))
+                if runner_gone(r.runner)]
+        for run_id in orphans:
+            self.finish_run(run_id, "failed", error="interrupted: the scheduler running it stopped before it finished")
         with self.store._read() as conn:
             rows = conn.execute(select(schedule_runs).where(schedule_runs.c.schedule_id == schedule_id)
                                 .order_by(schedule_runs.c.id.desc()).limit(limit)).all()

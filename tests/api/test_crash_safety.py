@@ -1,6 +1,7 @@
-"""Crash safety of the store: the server (gunicorn, two workers) is killed with SIGKILL while clients import
-measurements, ask for recommendations and add schedules; afterwards the SQLite file passes its integrity check and
-every write the server acknowledged is there, whole."""
+"""Crash safety of the store: the server (gunicorn, two workers, and the scheduler in its master running a replay
+re-profile every second) is killed with SIGKILL while clients import measurements, ask for recommendations and add
+schedules; afterwards the SQLite file passes its integrity check, every write the server acknowledged is there,
+whole, and every schedule run either finished with its outcome or reads as interrupted."""
 
 import os
 import signal
@@ -29,9 +30,17 @@ def _post_csv(base, text):
 
 
 def test_sigkill_during_writes_loses_no_acknowledged_write(data_dir):
+    from advisor.service import scheduling
+    from tests.support.profiles import REPLAYED_WORKLOAD, replayed_measurements_csv
+
     service.store().add_profiles([lambda_profile("ncf-recommender", m) for m in (1024, 1769, 2560)])
+    service.import_profiles(replayed_measurements_csv(seed=1), "history.csv", "csv")
+    (data_dir / "latest.csv").write_text(replayed_measurements_csv(seed=2))
+    reprofile = scheduling.add({"workload": REPLAYED_WORKLOAD, "backend": "replay", "source": str(data_dir / "latest.csv"),
+                                "every": "1s", "sla": "p95<=1000ms", "config": {"platform": "lambda", "memory_mb": 1024}})
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port), "--workers", "2"],
+    server = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port), "--workers", "2",
+                               "--with-scheduler"],
                               env=dict(os.environ, ADVISOR_DATA_DIR=str(data_dir)), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -67,7 +76,7 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(data_dir):
     clients = [threading.Thread(target=client, args=(k,)) for k in range(4)]
     for t in clients:
         t.start()
-    time.sleep(2.0)
+    time.sleep(3.0)
     os.killpg(server.pid, signal.SIGKILL)  # the master and both workers, mid-write
     server.wait()
     stop.set()
@@ -89,6 +98,11 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(data_dir):
 
     stored = {s["id"] for s in Schedules(store).all()}
     assert set(acknowledged["schedules"]) <= stored
+    runs = Schedules(store).runs(reprofile["id"])
+    print({"schedule runs": len(runs)})
+    assert runs and {r["status"] for r in runs} <= {"succeeded", "failed"}
+    assert all(r["outcome"] for r in runs if r["status"] == "succeeded")
+    assert all(r["error"] for r in runs if r["status"] == "failed")
 
 
 def call_ok(base):

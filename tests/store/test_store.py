@@ -168,3 +168,21 @@ def test_a_stored_answer_is_bounded_by_the_candidates_not_the_request(profiled):
 
     answer = service.recommend({"workload": "ncf-recommender", "sla": "p95<=250ms", "rps": 40})
     assert len(json.dumps(answer)) < 120_000  # every candidate once, whatever was asked
+
+
+def test_a_schedule_run_whose_scheduler_died_reads_as_interrupted(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from advisor.store.schedules import Schedules
+
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}").init()
+    store.upsert_workload("w", "inference")
+    schedules = Schedules(store)
+    made = schedules.add("w", "reprofile", 3600, {"sla": "p95<=1s", "paused": False})
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    schedules.start_run(made["id"], f"{socket.gethostname()}:{gone.pid}")  # killed mid-run
+    run = schedules.runs(made["id"])[0]
+    assert run["status"] == "failed" and run["error"].startswith("interrupted")
