@@ -10,7 +10,6 @@ import json
 import math
 import os
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,10 +20,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from advisor.core.domain import Config, Measurement, Profile
-from advisor.store.tables import (MIGRATIONS, SCHEMA_VERSION, RECOMMENDATION_EXISTS, PROFILES_VERSION_QUERY, deployments, jobs,
-                            measurements, meta, metadata, models, profiles, recommendations, schedules,
-                            workloads)
-from advisor.core.errors import NotFound, StoreUnavailable
+from advisor.core.errors import StoreUnavailable
+from advisor.store.records import Records
+from advisor.store.tables import (MIGRATIONS, PROFILES_VERSION_QUERY, SCHEMA_VERSION, deployments, measurements, meta,
+                                  metadata, models, profiles, recommendations, schedules, workloads)
 
 def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
     url = make_url(url).render_as_string(hide_password=True)  # never a password in a message or a 503 body
@@ -36,28 +35,6 @@ def _hint_for(exc: SQLAlchemyError, url: str) -> StoreUnavailable:
         return StoreUnavailable(f"the store at {url} cannot be written", hint="check the file's and folder's "
                                 "permissions, or set ADVISOR_DATA_DIR / ADVISOR_DATABASE_URL to a writable place")
     return StoreUnavailable(f"the store failed: {getattr(exc, 'orig', exc)}", hint="check ADVISOR_DATABASE_URL")
-
-
-def _this_process() -> str:
-    import socket
-
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def runner_gone(runner: str | None) -> bool:
-    """Whether RUNNER (host:pid) is a process of this host that no longer exists (a job of another host: unknown)."""
-    import socket
-
-    host, _, pid = (runner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _finite(summary: dict[str, Any]) -> dict[str, Any]:
@@ -72,14 +49,13 @@ def _profile_from_row(row: Any, rows_of_measurements: list[Any] | None = None) -
                    ms, bool(row.feasible), row.note)
 
 
-class Store:
+class Store(Records):
     """The advisor's database. One instance per process; safe to share between threads."""
 
     def __init__(self, url: str, busy_timeout_s: float = 5.0) -> None:
         self.url = url
         self._pid = os.getpid()
         self._versions: dict[str, tuple[str | None, float]] = {}  # workload -> (profiles version, when read)
-        self._pruned_at = 0.0  # when old answers were last pruned by this process
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = make_url(url).database or ""
@@ -319,99 +295,3 @@ class Store:
         version = f"{count}:{last or 0}" if known else None
         self._versions[workload_id] = (version, now)
         return version
-
-    # -- models ---------------------------------------------------------------------------------------------
-    def save_model(self, workload_id: str, profiles_version: str, params: dict[str, Any]) -> None:
-        with self._tx() as conn:
-            conn.execute(insert(models).values(workload_id=workload_id, profiles_version=profiles_version,
-                                               params=json.dumps(params), created_at=time.time()))
-
-    def latest_model(self, workload_id: str) -> dict[str, Any] | None:
-        with self._read() as conn:
-            r = conn.execute(select(models).where(models.c.workload_id == workload_id)
-                             .order_by(models.c.id.desc()).limit(1)).first()
-        if r is None:
-            return None
-        return {"profiles_version": r.profiles_version, "params": json.loads(r.params), "created_at": r.created_at}
-
-    # -- recommendations ------------------------------------------------------------------------------------
-    def save_recommendation(self, rec_id: str, workload_id: str, request: dict[str, Any],
-                            response: dict[str, Any] | str, keep_s: float | None = None) -> None:
-        """Store an answer once per distinct input; with KEEP_S, answers older than that which no deployment
-        refers to are pruned (at most once an hour per process), so anonymous calls cannot grow the store forever."""
-        now = time.time()
-        with self._tx() as conn:
-            if keep_s and now - self._pruned_at > 3600:
-                self._pruned_at = now
-                deployed = select(deployments.c.recommendation_id)
-                conn.execute(delete(recommendations).where(recommendations.c.created_at < now - keep_s)
-                             .where(recommendations.c.id.not_in(deployed)))
-            if conn.execute(RECOMMENDATION_EXISTS, {"id": rec_id}).first():
-                return  # same inputs, same id, same answer: nothing to write
-            conn.execute(insert(recommendations).values(id=rec_id, workload_id=workload_id,
-                                                        request=json.dumps(request),
-                                                        response=response if isinstance(response, str)
-                                                        else json.dumps(response),
-                                                        created_at=time.time()))
-
-    def get_recommendation(self, rec_id: str) -> dict[str, Any]:
-        with self._read() as conn:
-            r = conn.execute(select(recommendations).where(recommendations.c.id == rec_id)).first()
-        if r is None:
-            raise NotFound(f"no recommendation {rec_id!r}", hint="ids come from `advisor recommend --json` "
-                           "(field \"id\")", fields={"id": "unknown"})
-        return json.loads(r.response)
-
-    # -- deployments ----------------------------------------------------------------------------------------
-    def save_deployment(self, plan: dict[str, Any], status: str) -> None:
-        now = time.time()
-        with self._tx() as conn:
-            if conn.execute(select(deployments.c.id).where(deployments.c.id == plan["id"])).first():
-                conn.execute(update(deployments).where(deployments.c.id == plan["id"]).values(
-                    status=status, updated_at=now))
-            else:
-                conn.execute(insert(deployments).values(id=plan["id"], recommendation_id=plan["recommendation_id"],
-                                                        plan=json.dumps(plan), status=status, created_at=now,
-                                                        updated_at=now))
-
-    def get_deployment(self, deployment_id: str) -> dict[str, Any]:
-        with self._read() as conn:
-            r = conn.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
-        if r is None:
-            raise NotFound(f"no deployment plan {deployment_id!r}", hint="plans come from POST /deployments or "
-                           "advisor deploy", fields={"id": "unknown"})
-        return {"id": r.id, "plan": json.loads(r.plan), "status": r.status, "created_at": r.created_at,
-                "updated_at": r.updated_at}
-
-    # -- jobs -----------------------------------------------------------------------------------------------
-    def create_job(self, kind: str, request: dict[str, Any]) -> str:
-        """A job run by a thread of this process (recorded as its runner, host:pid)."""
-        job_id = "job-" + uuid.uuid4().hex[:12]
-        now = time.time()
-        with self._tx() as conn:
-            conn.execute(insert(jobs).values(id=job_id, kind=kind, status="queued", progress=0.0, message="",
-                                             request=json.dumps(request), created_at=now, updated_at=now,
-                                             runner=_this_process()))
-        return job_id
-
-    def update_job(self, job_id: str, **values: Any) -> None:
-        for key in ("result", "error"):
-            if key in values and values[key] is not None:
-                values[key] = json.dumps(values[key])
-        with self._tx() as conn:
-            conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=time.time(), **values))
-
-    def get_job(self, job_id: str) -> dict[str, Any]:
-        with self._read() as conn:
-            r = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
-        if r is None:
-            raise NotFound(f"no job {job_id!r}", hint="job ids come from POST /profiles", fields={"id": "unknown"})
-        if r.status in ("queued", "running") and runner_gone(r.runner):
-            self.update_job(job_id, status="failed", error={
-                "code": "interrupted", "message": "the server process running this job stopped before it finished",
-                "hint": "start the profile again; the trials it stored are kept", "fields": {}})
-            return self.get_job(job_id)
-        return {"id": r.id, "kind": r.kind, "status": r.status, "progress": r.progress, "message": r.message,
-                "request": json.loads(r.request), "result": json.loads(r.result) if r.result else None,
-                "error": json.loads(r.error) if r.error else None, "created_at": r.created_at,
-                "updated_at": r.updated_at}

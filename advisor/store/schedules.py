@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from advisor.core.errors import NotFound
 from advisor.store.tables import schedule_runs, scheduler_lock, schedules
-from advisor.store.database import Store, runner_gone
+from advisor.store.database import Store
+from advisor.store.records import runner_gone
 
 JOBSTORE_TABLE = "apscheduler_jobs"  # where APScheduler's SQLAlchemyJobStore keeps the jobs (advisor/scheduler.py)
 
