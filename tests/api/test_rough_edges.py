@@ -147,3 +147,10 @@ def test_an_sla_bound_beyond_any_number_is_refused(client):
     err = error_of(client.post("/recommend", json={"workload": "ncf-recommender", "sla": "p95<=" + "9" * 400 + "ms"}),
                    400)
     assert err["fields"] == {"sla": "not finite"}
+
+
+def test_serve_says_which_store_it_uses_and_what_it_holds(profiled, data_dir):
+    from api.server import describe_store
+
+    said = describe_store()
+    assert str(data_dir / "advisor.sqlite") in said and "1 with profiles" in said and "ADVISOR_DATA_DIR" in said
