@@ -73,6 +73,22 @@ def get_workload(workload_id: str) -> Any:
     return jsonify(service.get_workload(workload_id))
 
 
+@bp.get("/workloads/<workload_id>/compare")
+def compare_workload(workload_id: str) -> Any:
+    """Each family's cheapest config over a range of traffic, and the crossovers (as `advisor compare`)."""
+    from flask import request
+
+    from advisor.core.errors import BadInput
+
+    known = {"sla", "rps_range", "platform", "points_per_decade", "confidence"}
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        raise BadInput(f"unknown query parameter {unknown[0]!r}", hint="use " + ", ".join(sorted(known)),
+                       fields={unknown[0]: "is not a parameter of this request"})
+    body: dict[str, Any] = {"workload": workload_id, **request.args.to_dict()}
+    return jsonify(service.compare(body))
+
+
 @bp.delete("/workloads/<workload_id>")
 def delete_workload(workload_id: str) -> Any:
     return jsonify(service.remove_workload(workload_id))
