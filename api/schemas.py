@@ -27,6 +27,11 @@ RECOMMEND = {
         "seed": {"type": "integer"},
         "samples": {"type": "integer", "minimum": 1, "description": "deadline SLAs: samples per epoch"},
         "epochs": {"type": "number", "exclusiveMinimum": 0, "description": "deadline SLAs: epochs (default 1)"},
+        "traffic": {"description": "instead of rps: 'diurnal:peak=200,trough=5', 'constant:rps=40', a CSV of "
+                                   "timestamp and rps, or inline [[rps, hours], ...]",
+                    "oneOf": [{"type": "string", "minLength": 1},
+                              {"type": "array", "minItems": 1,
+                               "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}]},
     },
     "additionalProperties": False,
 }

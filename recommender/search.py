@@ -33,6 +33,7 @@ class Evaluated:
     cost: costs.Cost | None = None
     reason: str | None = None  # why it was rejected; None if it meets the SLA
     reach: float | None = None  # the predicted bound metric (upper end), for "closest" answers
+    detail: dict = field(default_factory=dict)  # over traffic: each phase, the instances' sizing
 
     @property
     def meets(self) -> bool:

@@ -115,18 +115,25 @@ def _print_slices(result: dict[str, Any]) -> None:
 @click.option("--samples", type=int, default=None,
               help="Training deadlines: samples per epoch (default: the built-in workload's).")
 @click.option("--epochs", type=float, default=None, help="Training deadlines: epochs to train (default 1).")
+@click.option("--traffic", default=None,
+              help="Instead of --rps: 'diurnal:peak=200,trough=5', 'constant:rps=40', or a CSV file of timestamp and "
+                   "rps (or requests_per_minute, or invocations per row, as exported from CloudWatch).")
 @click.option("--all", "show_all", is_flag=True, help="List every rejected config instead of grouping by reason.")
 @json_option
 @handles_errors
 def recommend(workload: str, sla: str, rps: float | None, platform: str | None, confidence: float | None,
               max_trials: int | None, measurements: str | None, seed: int | None, samples: int | None,
-              epochs: float | None, show_all: bool, as_json: bool) -> None:
+              epochs: float | None, traffic: str | None, show_all: bool, as_json: bool) -> None:
     """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
+    from pathlib import Path
+
     from advisor import service
 
     body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence,
             "max_trials": max_trials, "seed": seed, "samples": samples, "epochs": epochs}
     body = {k: v for k, v in body.items() if v is not None}
+    if traffic is not None:
+        body["traffic"] = service.read_file(traffic) if ":" not in traffic and Path(traffic).is_file() else traffic
     source = "measurements_csv"
     if measurements:
         from pathlib import Path

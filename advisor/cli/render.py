@@ -41,6 +41,10 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
     chosen, pred, cost = a["chosen"], a["predicted"], a["cost"]
     if deadline:
         out.append(f"Recommendation {a['id']} for {a['workload']}: {sla['text']}")
+    elif a["basis"].get("traffic"):
+        t = a["basis"]["traffic"]
+        out.append(f"Recommendation {a['id']} for {a['workload']}: {sla['text']} over {t['source']} (mean "
+                   f"{t['mean_rps']:g} rps, peak {t['peak_rps']:g} rps)")
     else:
         rps_text = f"{sla['rps']:g} rps" if sla["rps"] else "1 rps (assumed; give --rps)"
         out.append(f"Recommendation {a['id']} for {a['workload']}: {sla['text']} at {rps_text}")
@@ -61,8 +65,19 @@ def recommendation_text(a: dict[str, Any], show_all: bool = False) -> str:
         low = (pred.get("capacity_rps_interval") or [pred["capacity_rps"]])[0]
         out.append(f"             capacity {pred['capacity_rps']:.1f} rps per instance (count sized at "
                    f"{low:.1f} rps, the interval's lower end)")
-    if "cold_start_ms" in pred:
+    over = a.get("over_traffic") or {}
+    if "cold_start_ms" in pred and not over:
         out.append(f"             cold start {duration(pred['cold_start_ms'])} (reported apart from the SLA)")
+    if over.get("sizing"):
+        scale = over["autoscaling"]
+        out.append(f"             {over['sizing']}: {scale['min']} to {scale['max']} instances over the day "
+                   f"(${over['usd_per_month_autoscaled']:,.2f}/month autoscaled, "
+                   f"${over['usd_per_month_peak_sized']:,.2f}/month sized to the peak)")
+    elif over.get("phases"):
+        worst = max(over["phases"], key=lambda p: p["upper_ms"])
+        out.append(f"             every phase holds: worst at {worst['rps']:g} rps, {worst['cold_share']:.1%} of "
+                   f"requests cold, p{sla['percentile']:g} up to {duration(worst['upper_ms'], unit)} "
+                   f"(cold starts counted in)")
     if deadline:
         out.append(f"  cost:      ${cost['usd_total']:.4f} per run")
     else:

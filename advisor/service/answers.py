@@ -57,11 +57,20 @@ def rejection(ev: Any) -> dict[str, Any]:
     return row
 
 
+def traffic_summary(traffic: Any, most_phases: int = 48) -> dict[str, Any]:
+    """The traffic an answer was priced over; its phases when there are few enough to read."""
+    data = traffic.to_dict()
+    if len(traffic.phases) > most_phases:
+        data["phases"] = f"{len(traffic.phases)} phases (not listed)"
+    return data
+
+
 def recommendation(rec_id: str, workload_id: str, sla: SLA, result: Any, bound_metric: str, trials: list[dict],
                    basis: dict[str, Any]) -> dict[str, Any]:
     chosen = result.chosen
+    over = {"over_traffic": chosen.detail} if getattr(chosen, "detail", None) else {}
     return {
-        "id": rec_id, "workload": workload_id, "sla": sla.to_dict(),
+        "id": rec_id, "workload": workload_id, "sla": sla.to_dict(), **over,
         "chosen": dict(chosen.config.to_dict(), key=chosen.config.key),
         "predicted": predicted(chosen, bound_metric),
         "cost": cost(chosen),
@@ -98,7 +107,10 @@ def raise_if_none_meets(result: Any, request: Any, basis: dict[str, Any], hint: 
     if result.chosen is None:
         sla = request.sla
         near = closest(result)
-        raise NoFeasibleConfig(f"no candidate meets {sla.text}" + (f" at {request.rps:g} rps" if request.rps else ""),
+        traffic = getattr(request, "traffic", None)
+        where = (f" over {traffic.source}" if traffic is not None else f" at {request.rps:g} rps" if request.rps
+                 else "")
+        raise NoFeasibleConfig(f"no candidate meets {sla.text}{where}",
                                hint=hint + ("; the closest configs are listed" if near else
                                             "; why the candidates were rejected is listed"),
                                fields={"sla": "not met by any candidate"},

@@ -78,9 +78,19 @@ def _recommend_serving(request: RecommendRequest, workload_id: str, version: str
                                fields={"workload": "no profiles"})
     candidates = platforms.candidates(request.platforms or platforms.searched_by_default())
     footprint = workload_footprint(workload_id)
-    result = search(candidates, model, request.sla, request.effective_rps, table, hours,
-                    footprint.request_bytes, footprint)
-    basis = answers.basis(request, table, profiles, model=model.describe())
+    if request.traffic is not None:
+        from recommender.traffic import SANDBOX_IDLE_S, search_over
+
+        result = search_over(candidates, model, request.sla, request.traffic, table, hours, footprint.request_bytes,
+                             footprint)
+        basis = answers.basis(request, table, profiles, model=model.describe(), rps_assumed=False,
+                              traffic=answers.traffic_summary(request.traffic),
+                              assumed=[f"an idle sandbox is kept {SANDBOX_IDLE_S / 60:g} minutes (AWS does not "
+                                       "publish it); instances scale out one phase ahead"])
+    else:
+        result = search(candidates, model, request.sla, request.effective_rps, table, hours,
+                        footprint.request_bytes, footprint)
+        basis = answers.basis(request, table, profiles, model=model.describe())
     answers.raise_if_none_meets(result, request, basis, "relax the SLA, lower the confidence, or add platforms")
     done = save_answer(rec_id, request, answers.recommendation(
         rec_id, workload_id, request.sla, result, metric_for(request.sla) or "",

@@ -32,6 +32,7 @@ class RecommendRequest:
     source: str = "measurements_csv"  # where the measurements came from, for messages
     samples: int | None = None  # deadline SLAs: samples per epoch
     epochs: float = 1.0  # deadline SLAs
+    traffic: Any = None  # advisor.core.traffic.Traffic: phases of traffic instead of one rps
 
     @classmethod
     def parse(cls, body: dict[str, Any], source: str = "measurements_csv") -> "RecommendRequest":
@@ -58,19 +59,31 @@ class RecommendRequest:
                                 "`advisor profile --max-trials`", fields={"max_trials": "unused"})
         if measurements is not None and max_trials is None:
             max_trials = DEFAULT_TRIALS[sla.kind]
+        traffic = None
+        if body.get("traffic") is not None:
+            from advisor.core.traffic import parse as parse_traffic
+
+            if rps is not None or sla.kind != "latency" or measurements is not None:
+                raise BadInput("traffic replaces rps, for a latency SLA answered from the store",
+                               hint="give either traffic or rps, with an SLA such as 'p95<=250ms'",
+                               fields={"traffic": "not with rps, deadlines or measurements"})
+            traffic = parse_traffic(body["traffic"])
         return cls(workload=workload, sla=sla, rps=rps, platforms=asked, confidence=confidence,
                    seed=_number(body, "seed", None, int), max_trials=max_trials, measurements_csv=measurements,
                    source=source, samples=_number(body, "samples", None, int, 1),
-                   epochs=_number(body, "epochs", 1.0, float, 0.0))
+                   epochs=_number(body, "epochs", 1.0, float, 0.0), traffic=traffic)
 
     @property
     def effective_rps(self) -> float:
+        if self.traffic is not None:
+            return self.traffic.mean_rps
         return self.rps if self.rps is not None else DEFAULT_RPS
 
     def to_dict(self) -> dict[str, Any]:
         """The request as stored beside its answer (the measurements by their digest, not their text)."""
         data = asdict(self)
         data["sla"] = self.sla.text
+        data["traffic"] = self.traffic.to_dict() if self.traffic is not None else None
         del data["source"]  # a name for messages: the same measurements are the same request
         data["platform"] = list(data.pop("platforms") or ())
         text = data.pop("measurements_csv")
