@@ -33,7 +33,12 @@ class Evaluated:
     cost: costs.Cost | None = None
     reason: str | None = None  # why it was rejected; None if it meets the SLA
     reach: float | None = None  # the predicted bound metric (upper end), for "closest" answers
-    detail: dict = field(default_factory=dict)  # over traffic: each phase, the instances' sizing
+    detail: dict = field(default_factory=dict)  # over traffic: each phase, the instances' sizing, a hybrid's parts
+    label: str | None = None  # how to name it when its config alone does not (a hybrid)
+
+    @property
+    def key(self) -> str:
+        return self.label or self.config.key
 
     @property
     def meets(self) -> bool:
@@ -78,7 +83,7 @@ class SearchResult:
 
 def _rank(e: Evaluated) -> tuple[float, float, str]:
     cost = e.cost.usd_total if e.cost and e.cost.usd_total is not None else e.cost.usd_per_hour  # type: ignore[union-attr]
-    return (round(cost, 12), e.reach or 0.0, e.config.key)
+    return (round(cost, 12), e.reach or 0.0, e.key)
 
 
 def _unpriced(prices: PriceTable, key: str) -> str:

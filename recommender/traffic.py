@@ -147,4 +147,7 @@ def search_over(candidates: "list[Config] | tuple[Config, ...]", model: Performa
         else:
             considered.append(evaluate(config, model, _at(sla, traffic.peak_rps), traffic.peak_rps, prices, hours,
                                        bytes_per_request, footprint))
+    from recommender.hybrid import hybrids
+
+    considered += hybrids(considered, model, sla, traffic, prices, hours, bytes_per_request)
     return SearchResult(_at(sla, traffic.mean_rps), traffic.mean_rps, considered)

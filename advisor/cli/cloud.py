@@ -11,6 +11,15 @@ from advisor.cli import _emit_json, handles_errors, json_option, main
 
 
 def _print_plan(plan: dict[str, Any]) -> None:
+    if plan["target"]["kind"] == "hybrid":
+        click.echo(f"Plan {plan['id']}: a hybrid from {plan['recommendation_id']}, in two parts")
+        click.echo(f"  routing: {plan['routing']}")
+        for line in plan["cost"]["lines"]:
+            click.echo(f"  {line}")
+        click.echo(f"  {plan['note']}")
+        for part in plan["parts"]:
+            _print_plan(part)
+        return
     target, cur, want = plan["target"], plan["current"], plan["desired"]
     if target["kind"] == "lambda":
         click.echo(f"Plan {plan['id']} for {target['function']} (alias {target['alias']}), "
@@ -97,8 +106,11 @@ def deploy(recommendation_id: str | None, function: str | None, endpoint: str | 
     if as_json:
         _emit_json(outcome)
     else:
-        serving = outcome.get("version") or outcome.get("endpoint_config")
-        click.echo(f"applied: {serving} now serves" if outcome["changed"] else "nothing to do: already as recommended")
+        for part in outcome.get("parts", [outcome]):
+            serving = part.get("version") or part.get("endpoint_config")
+            click.echo(f"applied: {serving} now serves" if part["changed"] else "nothing to do: already as recommended")
+        if outcome.get("routing"):
+            click.echo(f"routing to put in place: {outcome['routing']}")
     sys.exit(2 if outcome["changed"] else 0)
 
 

@@ -42,12 +42,14 @@ def cost(ev: Any) -> dict[str, Any] | None:
 
 
 def option(ev: Any, bound_metric: str) -> dict[str, Any]:
-    return {"config": ev.config.to_dict(), "key": ev.config.key, "predicted": predicted(ev, bound_metric),
-            "cost": cost(ev)}
+    out = {"config": ev.config.to_dict(), "key": ev.key, "predicted": predicted(ev, bound_metric), "cost": cost(ev)}
+    if ev.detail.get("hybrid"):
+        out["hybrid"] = ev.detail["hybrid"]
+    return out
 
 
 def rejection(ev: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"config": ev.config.to_dict(), "key": ev.config.key, "reason": ev.reason}
+    row: dict[str, Any] = {"config": ev.config.to_dict(), "key": ev.key, "reason": ev.reason}
     if ev.reach is not None and math.isfinite(ev.reach):
         row["upper_ms"] = _r(ev.reach)
     if ev.cost is not None:
@@ -71,19 +73,20 @@ def recommendation(rec_id: str, workload_id: str, sla: SLA, result: Any, bound_m
     over = {"over_traffic": chosen.detail} if getattr(chosen, "detail", None) else {}
     return {
         "id": rec_id, "workload": workload_id, "sla": sla.to_dict(), **over,
-        "chosen": dict(chosen.config.to_dict(), key=chosen.config.key),
+        "chosen": dict(chosen.config.to_dict(), key=chosen.key,
+                       **({"hybrid": chosen.detail["hybrid"]} if chosen.detail.get("hybrid") else {})),
         "predicted": predicted(chosen, bound_metric),
         "cost": cost(chosen),
         "trials": trials,
         "alternatives": [option(e, bound_metric) for e in result.feasible[1:]],
         "rejected": [rejection(e) for e in result.rejected],
-        "pareto": [e.config.key for e in result.pareto()],
+        "pareto": [e.key for e in result.pareto()],
         "basis": basis,
     }
 
 
 def closest(result: Any) -> list[dict[str, Any]]:
-    return [{"config": e.config.to_dict(), "key": e.config.key, "reaches_ms": _r(e.reach), "reason": e.reason}
+    return [{"config": e.config.to_dict(), "key": e.key, "reaches_ms": _r(e.reach), "reason": e.reason}
             for e in result.closest()]
 
 

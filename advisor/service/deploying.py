@@ -20,6 +20,8 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     recommendation = store().get_recommendation(str(rec_id))
     platform = recommendation["chosen"]["platform"]
     target = platforms.get(platform).deploy_target
+    if recommendation["chosen"].get("hybrid"):
+        return _plan_hybrid(body, recommendation)
     if target == "function":
         function = body.get("function")
         if not function:
@@ -52,6 +54,29 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _plan_hybrid(body: dict[str, Any], recommendation: dict[str, Any]) -> dict[str, Any]:
+    """Both parts of a hybrid: the endpoint and the function, each planned as its platform plans it, and the
+    routing rule between them; each part is also stored as a plan of its own, to apply once the router exists."""
+    from advisor import deploy
+    from advisor.core.aws import client, require_credentials
+
+    function, endpoint = body.get("function"), body.get("endpoint")
+    if not function or not endpoint:
+        raise BadInput("a hybrid deploys to a function and an endpoint", hint="name both: --function NAME "
+                       "--endpoint NAME", fields={"function" if not function else "endpoint": "required"})
+    require_credentials("planning a hybrid deployment")
+    alias = str(body.get("alias") or "live")
+    plan = deploy.plan_hybrid(recommendation, deploy.read_lambda_state(client("lambda"), str(function), alias),
+                              str(function), alias,
+                              deploy.read_endpoint_state(client("sagemaker"), str(endpoint)), str(endpoint),
+                              tuple(float(w) for w in body.get("steps") or ()), tuple(body.get("alarms") or ()),
+                              body.get("canary_percent"))
+    for part in plan["parts"]:
+        store().save_deployment(part, "planned")
+    store().save_deployment(plan, "planned")
+    return plan
+
+
 def get_deployment(deployment_id: str) -> dict[str, Any]:
     return store().get_deployment(deployment_id)
 
@@ -63,6 +88,11 @@ def apply(plan_or_id: dict[str, Any] | str) -> dict[str, Any]:
 
     plan_doc = store().get_deployment(plan_or_id)["plan"] if isinstance(plan_or_id, str) else plan_or_id
     kind = plan_doc.get("target", {}).get("kind") if isinstance(plan_doc, dict) else None
+    if kind == "hybrid":  # each part as its own plan, the endpoint first; the router is the user's to build
+        outcomes = [apply(part) for part in plan_doc["parts"]]
+        store().save_deployment(plan_doc, "applied" if any(o["changed"] for o in outcomes) else "unchanged")
+        return {"plan": plan_doc["id"], "changed": any(o["changed"] for o in outcomes), "parts": outcomes,
+                "routing": plan_doc["routing"]}
     if kind not in ("lambda", "sagemaker"):
         raise BadInput("not a deployment plan", hint="use a file written by `advisor deploy --out`",
                        fields={"plan": "invalid"})
