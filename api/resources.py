@@ -80,7 +80,7 @@ def compare_workload(workload_id: str) -> Any:
 
     from advisor.core.errors import BadInput
 
-    known = {"sla", "rps_range", "platform", "points_per_decade", "confidence"}
+    known = {"sla", "rps_range", "platform", "points_per_decade", "confidence", "traffic"}
     unknown = sorted(set(request.args) - known)
     if unknown:
         raise BadInput(f"unknown query parameter {unknown[0]!r}", hint="use " + ", ".join(sorted(known)),

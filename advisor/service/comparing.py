@@ -68,6 +68,11 @@ def compare(body: dict[str, Any]) -> dict[str, Any]:
         result = search(candidates, model, level_sla, rps, table, hours, fp.request_bytes, fp)
         return cheapest_by_family(result, table, hours, fp.request_bytes)
 
+    traffic = None
+    if body.get("traffic") not in (None, ""):
+        from advisor.core.traffic import parse as parse_traffic
+
+        traffic = parse_traffic(body["traffic"])
     found = sweep(at, sla, levels(low, high, per_decade))
     rows = []
     for rps, fams in found.points:
@@ -77,6 +82,7 @@ def compare(body: dict[str, Any]) -> dict[str, Any]:
     return {"workload": workload_id, "sla": sla.text, "rps_range": [low, high], "families": list(families),
             "confidence": confidence, "levels": rows, "crossovers": found.crossovers, "changes": zones(found.crossovers),
             "summary": _summary(rows, found.crossovers),
+            **({"traffic": traffic.to_dict()} if traffic is not None else {}),
             "basis": {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region,
                       "measured_by": sorted({p.method for p in profiles})}}
 

@@ -36,3 +36,13 @@ def test_chart_marks_the_chosen_config(profiled, data_dir):
     assert answer and answer.group(1) == chosen.group(1)
     assert 'class="sla-line"' in dom
     assert "lambda/1024MB/x86_64" in dom  # the profiles table
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
+def test_cost_against_traffic_draws_a_line_per_family_and_the_traffic_beneath(profiled, data_dir):
+    with running_server(data_dir, workers=1) as base:
+        dom = headless(f"{base}/ui/workloads/ncf-recommender", "--dump-dom")
+    assert len(re.findall(r'<polyline[^>]*class="family-line"', dom)) >= 2, dom[:3000]
+    assert len(re.findall(r'class="traffic-phase"', dom)) == 24  # the diurnal day, hour by hour
+    assert re.search(r'id="compare-note"[^>]*>[^<]*cheapest', dom)
