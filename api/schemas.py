@@ -27,6 +27,11 @@ RECOMMEND = {
         "seed": {"type": "integer"},
         "samples": {"type": "integer", "minimum": 1, "description": "deadline SLAs: samples per epoch"},
         "epochs": {"type": "number", "exclusiveMinimum": 0, "description": "deadline SLAs: epochs (default 1)"},
+        "objective": {"type": "string", "enum": ["cost", "speed", "balanced"],
+                      "description": "cost: the cheapest; speed: the fastest within max_usd_month; balanced: the "
+                                     "lowest weighted sum of normalised cost and latency"},
+        "max_usd_month": {"type": "number", "minimum": 0, "description": "speed: the monthly budget"},
+        "balance": {"type": "number", "minimum": 0, "maximum": 1, "description": "balanced: the weight on cost"},
         "traffic": {"description": "instead of rps: 'diurnal:peak=200,trough=5', 'constant:rps=40', a CSV of "
                                    "timestamp and rps, or inline [[rps, hours], ...]",
                     "oneOf": [{"type": "string", "minLength": 1},
@@ -122,7 +127,7 @@ def _allow_null(schema: dict[str, Any], *names: str) -> None:
         prop["type"] = [prop["type"], "null"]
 
 
-_allow_null(RECOMMEND, "rps", "confidence", "max_trials", "seed", "samples", "epochs")
+_allow_null(RECOMMEND, "rps", "confidence", "max_trials", "seed", "samples", "epochs", "max_usd_month", "balance")
 _allow_null(CONFIG, "memory_mb", "instance_type", "channel")
 _allow_null(PROFILE, "rps", "max_trials", "max_usd", "latency_target_ms", "steps", "concurrency", "invocations")
 _allow_null(SCHEDULE, "rps", "max_monthly_increase_usd", "min_sla_margin")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from advisor.core import catalog, costs, platforms
 from advisor.core.platforms import Footprint, Unpriced
@@ -50,10 +51,11 @@ class SearchResult:
     sla: SLA
     rps: float
     considered: list[Evaluated]
+    order: Callable[[Evaluated], Any] | None = None  # the objective's order (recommender/objectives.py); cost if None
 
     @property
     def feasible(self) -> list[Evaluated]:
-        return sorted((e for e in self.considered if e.meets), key=_rank)
+        return sorted((e for e in self.considered if e.meets), key=self.order or _rank)
 
     @property
     def chosen(self) -> Evaluated | None:

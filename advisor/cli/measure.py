@@ -118,19 +118,27 @@ def _print_slices(result: dict[str, Any]) -> None:
 @click.option("--traffic", default=None,
               help="Instead of --rps: 'diurnal:peak=200,trough=5', 'constant:rps=40', or a CSV file of timestamp and "
                    "rps (or requests_per_minute, or invocations per row, as exported from CloudWatch).")
+@click.option("--objective", type=click.Choice(["cost", "speed", "balanced"]), default="cost", show_default=True,
+              help="cost: the cheapest; speed: the fastest within --max-usd-month; balanced: the lowest weighted sum "
+                   "of cost and latency, each over its largest value (--balance on cost, 0.5 by default).")
+@click.option("--max-usd-month", type=float, default=None, help="With --objective speed: the monthly budget in USD.")
+@click.option("--balance", type=float, default=None, help="With --objective balanced: the weight on cost, 0 to 1.")
 @click.option("--all", "show_all", is_flag=True, help="List every rejected config instead of grouping by reason.")
 @json_option
 @handles_errors
 def recommend(workload: str, sla: str, rps: float | None, platform: str | None, confidence: float | None,
               max_trials: int | None, measurements: str | None, seed: int | None, samples: int | None,
-              epochs: float | None, traffic: str | None, show_all: bool, as_json: bool) -> None:
+              epochs: float | None, traffic: str | None, objective: str, max_usd_month: float | None,
+              balance: float | None, show_all: bool, as_json: bool) -> None:
     """The cheapest configuration that meets the SLA, and why every other one was not chosen."""
     from pathlib import Path
 
     from advisor import service
 
     body = {"workload": workload, "sla": sla, "rps": rps, "platform": platform, "confidence": confidence,
-            "max_trials": max_trials, "seed": seed, "samples": samples, "epochs": epochs}
+            "max_trials": max_trials, "seed": seed, "samples": samples, "epochs": epochs,
+            "objective": None if objective == "cost" else objective, "max_usd_month": max_usd_month,
+            "balance": balance}
     body = {k: v for k, v in body.items() if v is not None}
     if traffic is not None:
         body["traffic"] = service.read_file(traffic) if ":" not in traffic and Path(traffic).is_file() else traffic

@@ -91,6 +91,11 @@ def _recommend_serving(request: RecommendRequest, workload_id: str, version: str
         result = search(candidates, model, request.sla, request.effective_rps, table, hours,
                         footprint.request_bytes, footprint)
         basis = answers.basis(request, table, profiles, model=model.describe())
+    from recommender import objectives
+
+    result = objectives.apply(result, request.objective, request.max_usd_month, request.balance)
+    basis["objective"] = {"name": request.objective, "max_usd_month": request.max_usd_month,
+                          "balance": request.balance if request.objective == "balanced" else None}
     answers.raise_if_none_meets(result, request, basis, "relax the SLA, lower the confidence, or add platforms")
     done = save_answer(rec_id, request, answers.recommendation(
         rec_id, workload_id, request.sla, result, metric_for(request.sla) or "",

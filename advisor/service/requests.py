@@ -33,6 +33,9 @@ class RecommendRequest:
     samples: int | None = None  # deadline SLAs: samples per epoch
     epochs: float = 1.0  # deadline SLAs
     traffic: Any = None  # advisor.core.traffic.Traffic: phases of traffic instead of one rps
+    objective: str = "cost"  # cost, speed (within max_usd_month) or balanced (recommender/objectives.py)
+    max_usd_month: float | None = None
+    balance: float = 0.5  # balanced: the weight on cost (1 - it on speed)
 
     @classmethod
     def parse(cls, body: dict[str, Any], source: str = "measurements_csv") -> "RecommendRequest":
@@ -68,10 +71,33 @@ class RecommendRequest:
                                hint="give either traffic or rps, with an SLA such as 'p95<=250ms'",
                                fields={"traffic": "not with rps, deadlines or measurements"})
             traffic = parse_traffic(body["traffic"])
+        objective, max_usd_month, balance = cls._objective(body, sla, measurements)
         return cls(workload=workload, sla=sla, rps=rps, platforms=asked, confidence=confidence,
                    seed=_number(body, "seed", None, int), max_trials=max_trials, measurements_csv=measurements,
                    source=source, samples=_number(body, "samples", None, int, 1),
-                   epochs=_number(body, "epochs", 1.0, float, 0.0), traffic=traffic)
+                   epochs=_number(body, "epochs", 1.0, float, 0.0), traffic=traffic, objective=objective,
+                   max_usd_month=max_usd_month, balance=balance)
+
+    @staticmethod
+    def _objective(body: dict[str, Any], sla: SLA, measurements: str | None) -> tuple[str, float | None, float]:
+        from recommender.objectives import OBJECTIVES
+
+        objective = body.get("objective") or "cost"
+        if objective not in OBJECTIVES:
+            raise BadInput(f"unknown objective {objective!r}", hint="cost, speed or balanced",
+                           fields={"objective": "unknown"})
+        max_usd_month = _number(body, "max_usd_month", None, float, 0.0)
+        balance = _number(body, "balance", 0.5, float, 0.0)
+        if balance > 1:
+            raise BadInput("balance is a weight from 0 (speed) to 1 (cost)", hint="e.g. 0.5",
+                           fields={"balance": "out of range"})
+        if objective != "cost" and (sla.kind != "latency" or measurements is not None):
+            raise BadInput(f"the {objective} objective answers latency SLAs from the store",
+                           hint="leave --objective out for deadlines and --measurements", fields={"objective": "unsupported"})
+        if objective == "speed" and max_usd_month is None:
+            raise BadInput("the speed objective is the fastest within a budget", hint="give --max-usd-month",
+                           fields={"max_usd_month": "required"})
+        return objective, max_usd_month, balance
 
     @property
     def effective_rps(self) -> float:

@@ -55,6 +55,8 @@ def test_recommend_json_is_one_object(run):
      "no such file"),
     (["workloads", "remove", "ncf-recommender", "-y"], 2, "built in"),
     (["workloads", "show", "nope"], 2, "unknown workload"),
+    (["recommend", "--workload", "ncf-recommender", "--sla", "p95<=60ms", "--objective", "speed"], 2,
+     "fastest within a budget"),
 ])
 def test_errors_have_a_message_a_hint_and_no_traceback(run, args, code, text):
     result = run(*args)
