@@ -95,10 +95,11 @@ def training_on_instances(instance_count: int, usd_per_instance_hour: float, dur
 def training_on_lambda(workers: int, memory_mb: float, duration_ms: float, invocations_per_worker: int,
                        usd_per_gb_second: float, usd_per_request: float, channel_request_usd: float = 0.0,
                        channel_node_usd_per_hour: float = 0.0) -> Cost:
-    """Serverless training: every worker's GB-seconds and requests, the channel's requests, its nodes' hours."""
+    """Serverless training: every worker's GB-seconds and requests, the channel's requests, its nodes' hours. A node
+    (ElastiCache on demand) is billed per node-hour started: a 10-minute run pays a whole hour."""
     compute = workers * math.ceil(duration_ms) / 1000.0 * memory_mb / MB_PER_GB * usd_per_gb_second
     requests = workers * invocations_per_worker * usd_per_request
-    nodes = channel_node_usd_per_hour * duration_ms / MS_PER_HOUR
+    nodes = channel_node_usd_per_hour * math.ceil(duration_ms / MS_PER_HOUR - 1e-9)
     total = compute + requests + channel_request_usd + nodes
     hours = duration_ms / MS_PER_HOUR
     return Cost(total / hours if hours else 0.0, None, total, usd_total=total,

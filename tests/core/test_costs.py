@@ -68,8 +68,12 @@ def test_training_on_lambda_sums_its_parts():
     parts = dict(cost.breakdown)
     assert parts["lambda_compute"] == pytest.approx(10 * 600 * 3 * 0.0000166667)
     assert parts["lambda_requests"] == pytest.approx(20 * 0.0000002)
-    assert parts["channel_nodes"] == pytest.approx(0.068 / 6)
+    assert parts["channel_nodes"] == pytest.approx(0.068)  # 10 minutes of a node: a whole node-hour is billed
     assert cost.usd_total == pytest.approx(sum(parts.values()))
+    longer = costs.training_on_lambda(workers=10, memory_mb=3072, duration_ms=3_700_000, invocations_per_worker=2,
+                                      usd_per_gb_second=0.0000166667, usd_per_request=0.0000002,
+                                      channel_node_usd_per_hour=0.068)
+    assert dict(longer.breakdown)["channel_nodes"] == pytest.approx(2 * 0.068)  # an hour and 100 s: two
 
 
 def test_lambda_concurrency_is_littles_law():

@@ -78,8 +78,8 @@ def test_memcached_pays_node_hours_and_a_single_worker_needs_no_channel():
     cached = on_lambda(SLICES[2], 4, "memcached", JOB, sla, TABLE)
     breakdown = dict(cached.cost.breakdown)
     assert breakdown["channel_requests"] == 0.0
-    hours = cached.predicted["duration_ms"].value / 3.6e6
-    assert breakdown["channel_nodes"] == pytest.approx(TABLE.usd("elasticache.cache.t3.micro") * hours)
+    started_hours = math.ceil(cached.predicted["duration_ms"].value / 3.6e6)  # node-hours started are billed whole
+    assert breakdown["channel_nodes"] == pytest.approx(TABLE.usd("elasticache.cache.t3.micro") * started_hours)
     alone = on_lambda(SLICES[2], 1, None, JOB, sla, TABLE)
     assert alone.config.channel is None and dict(alone.cost.breakdown)["channel_nodes"] == 0.0
 
