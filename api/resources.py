@@ -138,6 +138,22 @@ def apply_deployment(deployment_id: str) -> Any:
     return jsonify(service.apply_plan(deployment_id))
 
 
+@bp.post("/training-runs")
+def post_training_run() -> Any:
+    """Start a training run (the fields of `advisor train`) in the background; poll its record."""
+    from advisor.service import training_runs
+
+    run = training_runs.start_run_job(schemas.validate(json_body(), schemas.TRAINING_RUN))
+    return jsonify(run), 202, {"Location": f"/training-runs/{run['id']}"}
+
+
+@bp.get("/training-runs/<run_id>")
+def get_training_run(run_id: str) -> Any:
+    from advisor.service import training_runs
+
+    return jsonify(training_runs.get_run(run_id))
+
+
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str) -> Any:
     return jsonify(service.get_job(job_id))

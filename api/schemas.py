@@ -90,6 +90,17 @@ PROFILE = {
     },
     "additionalProperties": False,
 }
+TRAINING_RUN = {
+    "type": "object",
+    "properties": {"recommendation": {"type": "string", "minLength": 1}, "workload": {"type": "string", "minLength": 1},
+                   "config": {"type": "string", "minLength": 1, "example": "lambda-training:1769"},
+                   "workers": {"type": "integer", "minimum": 1, "maximum": 64},
+                   "channel": {"type": "string", "example": "memcached"},
+                   "steps": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+                   "resume": {"type": "string", "minLength": 1},
+                   "budget_s": {"type": "number", "minimum": 1, "description": "seconds between checkpoints"}},
+    "additionalProperties": False,
+}
 DEPLOYMENT = {
     "type": "object",
     "required": ["recommendation"],

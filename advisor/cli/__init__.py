@@ -97,4 +97,4 @@ def main() -> None:
 
 
 # The commands register themselves on `main` when their modules load.
-from advisor.cli import cloud, compare, measure, scheduling, serving, workloads  # noqa: E402,F401
+from advisor.cli import cloud, compare, measure, scheduling, serving, training, workloads  # noqa: E402,F401

@@ -121,6 +121,13 @@ class Records:
         with self._tx() as conn:
             conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=time.time(), **values))
 
+    def list_jobs(self, kind: str) -> list[dict[str, Any]]:
+        """Jobs of KIND, newest first."""
+        with self._read() as conn:
+            ids = [r.id for r in conn.execute(select(jobs.c.id).where(jobs.c.kind == kind)
+                                              .order_by(jobs.c.created_at.desc()))]
+        return [self.get_job(i) for i in ids]
+
     def get_job(self, job_id: str) -> dict[str, Any]:
         with self._read() as conn:
             r = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()

@@ -1,0 +1,71 @@
+"""`advisor train` carries out a serverless-training configuration here; `advisor runs` lists the runs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from advisor.cli import ProgressBar, _emit_json, handles_errors, json_option, main
+
+
+@main.command()
+@click.option("--recommendation", default=None, help="A deadline recommendation whose lambda-training config to run.")
+@click.option("--workload", default=None, help="Instead: the workload to train...")
+@click.option("--config", default=None, help="...on this config, e.g. lambda-training:1769...")
+@click.option("--workers", type=int, default=None, help="...with this many workers...")
+@click.option("--channel", default=None,
+              help="...exchanging through memcached (started here), memcached=HOST:PORT, s3=BUCKET or dynamodb=TABLE.")
+@click.option("--steps", type=int, default=None, help="Steps to train (default: the recommendation's epochs).")
+@click.option("--resume", default=None, help="Carry on a stopped run from its checkpoints.")
+@click.option("--checkpoint-every", "budget_s", type=float, default=None,
+              help="Seconds between checkpoints (each worker's invocation budget; default 30).")
+@json_option
+@handles_errors
+def train(recommendation: str | None, workload: str | None, config: str | None, workers: int | None,
+          channel: str | None, steps: int | None, resume: str | None, budget_s: float | None, as_json: bool) -> None:
+    """Run a training job as the recommendation describes it, on this machine (Lambda's CPU share emulated), with
+    checkpoints: Ctrl-C stops it, `--resume RUN` carries it on."""
+    from advisor.cli.signals import terminate_as_interrupt
+    from advisor.service import training_runs
+
+    body: dict[str, Any] = {"recommendation": recommendation, "workload": workload, "config": config,
+                            "workers": workers, "channel": channel, "steps": steps, "resume": resume,
+                            "budget_s": budget_s}
+    prepared = training_runs.prepare({k: v for k, v in body.items() if v is not None})
+    if not as_json:
+        click.echo(f"run {prepared['run_id']}: {prepared['config'].key}, {prepared['steps']} steps", err=True)
+    with terminate_as_interrupt():
+        record = training_runs.execute(prepared, ProgressBar(sys.stderr.isatty() and not as_json))
+    if as_json:
+        _emit_json(record)
+        return
+    click.echo(_line(record))
+
+
+def _line(r: dict[str, Any]) -> str:
+    res = r.get("result") or {}
+    if r["status"] != "succeeded":
+        err = r.get("error") or {}
+        return f"{r['id']:<18} {r['status']:<10} {err.get('message', '')}"
+    predicted = f"{res['predicted_s']:.1f} s" if res.get("predicted_s") is not None else "-"
+    return (f"{r['id']:<18} {r['status']:<10} {res['key']:<44} {res['steps']:>6} steps  {res['measured_s']:>8.1f} s "
+            f"(predicted {predicted})  ${res['usd_measured']:.6f}")
+
+
+@main.command()
+@json_option
+@handles_errors
+def runs(as_json: bool) -> None:
+    """Training runs, newest first, with their measured time and cost beside the prediction."""
+    from advisor.service import training_runs
+
+    rows = training_runs.list_runs()
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("no training runs (start one with `advisor train`)")
+    for r in rows:
+        click.echo(_line(r))

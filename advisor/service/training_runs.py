@@ -1,0 +1,271 @@
+"""Training runs: carry out a serverless-training configuration (a recommendation's, or one named) on the local
+backend, as worker processes under Lambda's CPU share exchanging gradients through a channel; checkpointed, so a
+run that was stopped resumes where it was; recorded with its measured time and cost beside the prediction.
+
+A Memcached channel without an address is started by the run on a free loopback port (as the tests start theirs).
+Runs on AWS (Lambda workers, a SageMaker training job) are not started from here yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from advisor.core import costs, platforms, settings
+from advisor.core.domain import Config
+from advisor.core.errors import BadInput, Conflict, NotFound, TrialFailed
+from advisor.service.common import Progress, _number, store
+
+KIND = "training-run"
+DEFAULT_BUDGET_S = 30.0  # one local invocation's time budget: a checkpoint at least this often
+
+
+def _config(body: dict[str, Any]) -> tuple[str, Config, dict[str, Any] | None]:
+    """(workload, the lambda-training config, the recommendation it carries out or None)."""
+    if body.get("recommendation"):
+        rec = store().get_recommendation(str(body["recommendation"]))
+        chosen = rec["chosen"]
+        if chosen["platform"] != "lambda-training":
+            raise BadInput(f"recommendation {rec['id']} is for {chosen['platform']}; runs carry out serverless "
+                           "training (lambda-training) here", hint="recommend with --platform lambda-training",
+                           fields={"recommendation": "not lambda-training"})
+        config = Config.from_dict({k: chosen[k] for k in ("platform", "memory_mb", "instance_type", "instance_count",
+                                                          "architecture", "channel") if k in chosen})
+        return rec["workload"], config, rec
+    workload = body.get("workload")
+    if not workload or not body.get("config"):
+        raise BadInput("a run needs a recommendation, or a workload and a config", hint="--recommendation ID, or "
+                       "--workload W --config lambda-training:1769 --workers 2 --channel memcached",
+                       fields={"recommendation": "required"})
+    from advisor.service.common import config_from_text
+
+    base = config_from_text(str(body["config"]))
+    if base.platform != "lambda-training":
+        raise BadInput("runs carry out serverless training here", hint="e.g. --config lambda-training:1769",
+                       fields={"config": "not lambda-training"})
+    workers = _number(body, "workers", 1, int, 1)
+    channel = body.get("channel") or None
+    if workers > 1 and not channel:
+        raise BadInput("workers exchange gradients through a channel", hint="give --channel memcached (started "
+                       "here when no address is given), s3=BUCKET or dynamodb=TABLE", fields={"channel": "required"})
+    name = str(channel).partition("=")[0] if channel else None
+    config = platforms.validate(Config(base.platform, base.memory_mb, None, workers, base.architecture, name))
+    return str(workload), config, None
+
+
+def _channel_spec(body: dict[str, Any], config: Config) -> dict[str, Any] | None:
+    """The channel's spec for the workers; a Memcached without an address is started by the run (host None)."""
+    if not config.channel or config.instance_count < 2:
+        return None
+    given = str(body.get("channel") or config.channel)
+    name, _, target = given.partition("=")
+    if name == "memcached":
+        host, _, port = target.rpartition(":")
+        return {"kind": "memcached", "host": host or None, "port": int(port) if port.isdigit() else None}
+    if name == "s3" and target:
+        return {"kind": "s3", "bucket": target, "prefix": "advisor-runs"}
+    if name == "dynamodb" and target:
+        return {"kind": "dynamodb", "table": target}
+    raise BadInput(f"the {name} channel needs its address", hint="memcached[=HOST:PORT], s3=BUCKET or "
+                   "dynamodb=TABLE", fields={"channel": "no address"})
+
+
+@contextlib.contextmanager
+def _channel_server(spec: dict[str, Any] | None) -> Iterator[dict[str, Any] | None]:
+    """SPEC, with a Memcached started on a free loopback port when it has no address; stopped afterwards."""
+    if spec is None or spec["kind"] != "memcached" or spec["host"]:
+        yield spec
+        return
+    import os
+
+    binary = shutil.which("memcached")
+    if binary is None:
+        raise BadInput("the run needs a Memcached and none is installed here", hint="install memcached, or give "
+                       "--channel memcached=HOST:PORT", fields={"channel": "memcached missing"})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = [binary, "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "512"]
+    proc = subprocess.Popen(args + (["-u", "root"] if os.geteuid() == 0 else []), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise TrialFailed("Memcached did not start", hint=proc.stderr.read().decode()[-300:]) from None
+                time.sleep(0.05)
+        yield {**spec, "host": "127.0.0.1", "port": port}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _steps(body: dict[str, Any], rec: dict[str, Any] | None, spec: Any, workers: int) -> int:
+    steps = _number(body, "steps", None, int, 1)
+    if steps is not None:
+        return steps
+    samples = (rec or {}).get("basis", {}).get("samples") or spec.params.get("samples")
+    epochs = (rec or {}).get("basis", {}).get("epochs") or _number(body, "epochs", 1.0, float, 0.0)
+    if not samples:
+        raise BadInput("how long to train is not known", hint="give --steps N", fields={"steps": "required"})
+    return max(1, int(samples * epochs / (spec.batch_size * workers)))
+
+
+def prepare(body: dict[str, Any]) -> dict[str, Any]:
+    """Everything a run needs, checked before it starts; a new run is recorded (resuming: the stopped one)."""
+    from advisor.service.workloads import runnable
+
+    if body.get("resume"):
+        record = get_run(str(body["resume"]))
+        if record["status"] == "succeeded":
+            raise Conflict(f"{record['id']} has finished", hint="start a new run", fields={"resume": "finished"})
+        run_id, request = record["id"], record["request"]
+    else:
+        request, run_id = dict(body), None
+    workload, config, rec = _config(request)
+    spec = runnable(workload)
+    channel = _channel_spec(request, config)
+    steps = _steps(request, rec, spec, config.instance_count)
+    if run_id is None:
+        run_id = store().create_job(KIND, request)
+    store().update_job(run_id, status="running", message=f"{config.key}: {steps} steps")
+    return {"run_id": run_id, "request": request, "config": config, "rec": rec, "spec": spec, "channel": channel,
+            "steps": steps}
+
+
+def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
+    """Train to the end (from the checkpoints, when resuming) and record what was measured."""
+    run_id, config, steps = prepared["run_id"], prepared["config"], prepared["steps"]
+    directory = Path(settings.get("DATA_DIR")) / "runs" / run_id
+    directory.mkdir(parents=True, exist_ok=True)
+    align_checkpoints(directory, run_id, config.instance_count)
+    started = time.monotonic()
+    try:
+        with _channel_server(prepared["channel"]) as live_channel:
+            results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
+                             progress, started)
+    except BaseException as exc:
+        store().update_job(run_id, status="failed", error={
+            "code": "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
+            "message": str(exc)[:500] or type(exc).__name__,
+            "hint": f"carry on with `advisor train --resume {run_id}`", "fields": {}})
+        raise
+    result = _measured(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
+    store().update_job(run_id, status="succeeded", progress=1.0, result=result)
+    progress(1.0, "done")
+    return store().get_job(run_id)
+
+
+def align_checkpoints(directory: Path, run_id: str, workers: int) -> int:
+    """Put every worker at the step of the least advanced one, and return it. Workers checkpoint at their own
+    moments, so a run stopped by a kill leaves them at different steps; as every worker holds the same weights and
+    optimizer state at a given step (they apply the same averaged gradient), the least advanced one's checkpoint
+    is every worker's, and the resumed run is the uninterrupted one."""
+    from advisor.workloads.serverless_training.worker import FileCheckpoints
+
+    checkpoints = FileCheckpoints(str(directory))
+    saved = {w: checkpoints.load(run_id, w) for w in range(workers)}
+    if not any(saved.values()):
+        return 0
+    if not all(saved.values()):  # a worker never checkpointed: every one starts over
+        for w in range(workers):
+            Path(checkpoints.key(run_id, w)).unlink(missing_ok=True)
+        return 0
+    behind = min(saved, key=lambda w: saved[w][0])  # type: ignore[index]
+    data = Path(checkpoints.key(run_id, behind)).read_bytes()
+    for w in range(workers):
+        if w != behind:
+            checkpoints._write(checkpoints.key(run_id, w), data)
+    return saved[behind][0]  # type: ignore[index]
+
+
+def run(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
+    """Start a run (or, with body["resume"], carry on a stopped one) and wait for it; its record."""
+    return execute(prepare(body), progress)
+
+
+def _train(run_id: str, spec: Any, config: Config, steps: int, channel: dict[str, Any] | None, directory: Path,
+           request: dict[str, Any], progress: Progress, started: float) -> list[dict[str, Any]]:
+    from advisor.workloads.serverless_training.worker import FileCheckpoints
+    from profilers.serverless_slices import run_local
+
+    done = threading.Event()
+
+    def watch() -> None:  # the progress bar: worker 0's checkpointed step
+        checkpoints = FileCheckpoints(str(directory))
+        while not done.wait(1.0):
+            saved = checkpoints.load(run_id, 0)
+            step = saved[0] if saved else 0
+            progress(step / steps, f"{config.key}: step {step}/{steps}, {time.monotonic() - started:.0f} s")
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        return run_local(run_id, spec, config.instance_count, steps, channel or {}, str(directory),
+                         memory_mb=config.memory_mb or 1769,
+                         budget_s=_number(request, "budget_s", DEFAULT_BUDGET_S, float, 1.0), max_invocations=100_000)
+    finally:
+        done.set()
+
+
+def _measured(run_id: str, config: Config, steps: int, results: list[dict[str, Any]], seconds: float,
+              rec: dict[str, Any] | None) -> dict[str, Any]:
+    """What the run measured and what it cost, beside what the recommendation predicted."""
+    import statistics
+
+    from advisor.core import prices as price_tables
+
+    table = price_tables.from_settings()
+    gbs, req = platforms.of(config).unit_prices(config, table)
+    invocations = max(r["invocations"] for r in results)
+    cost = costs.training_on_lambda(config.instance_count, config.memory_mb or 0, seconds * 1000, invocations, gbs, req)
+    step_ms = [ms for r in results for ms in r["step_ms"]]
+    losses = results[0].get("losses") or []
+    return {"config": config.to_dict(), "key": config.key, "steps": steps, "measured_s": round(seconds, 3),
+            "step_ms_median": round(statistics.median(step_ms), 3) if step_ms else None,
+            "invocations_per_worker": invocations, "loss_first": losses[0] if losses else None,
+            "loss_last": losses[-1] if losses else None,
+            "usd_measured": round(cost.usd_total or 0.0, 6), "usd_measured_note": "Lambda compute and requests at "
+            "the measured time (local: emulated on this machine); channel charges not included",
+            "predicted_s": round(rec["predicted"]["duration_ms"] / 1000, 3) if rec and "duration_ms" in
+            rec.get("predicted", {}) else None,
+            "usd_predicted": rec["cost"]["usd_total"] if rec else None, "run": run_id}
+
+
+def list_runs() -> list[dict[str, Any]]:
+    return store().list_jobs(KIND)
+
+
+def get_run(run_id: str) -> dict[str, Any]:
+    record = store().get_job(run_id)
+    if record["kind"] != KIND:
+        raise NotFound(f"no training run {run_id!r}", hint="see `advisor runs`", fields={"id": "unknown"})
+    return record
+
+
+def start_run_job(body: dict[str, Any]) -> dict[str, Any]:
+    """Check and record now, train in the background (the API); the caller polls GET /training-runs/<id>."""
+    import contextvars
+
+    prepared = prepare(body)
+
+    def progress(fraction: float, message: str) -> None:
+        store().update_job(prepared["run_id"], progress=round(min(fraction, 0.999), 4), message=message)
+
+    def work() -> None:
+        try:
+            execute(prepared, progress)
+        except Exception:  # the record says how it ended
+            pass
+
+    threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True).start()
+    return store().get_job(prepared["run_id"])
