@@ -31,7 +31,7 @@ def _config(body: dict[str, Any]) -> tuple[str, Config, dict[str, Any] | None]:
     if body.get("recommendation"):
         rec = store().get_recommendation(str(body["recommendation"]))
         chosen = rec["chosen"]
-        if chosen["platform"] != "lambda-training":
+        if platforms.get(chosen["platform"]).training != "lambda-workers":
             raise BadInput(f"recommendation {rec['id']} is for {chosen['platform']}; runs carry out serverless "
                            "training (lambda-training) here", hint="recommend with --platform lambda-training",
                            fields={"recommendation": "not lambda-training"})
@@ -46,7 +46,7 @@ def _config(body: dict[str, Any]) -> tuple[str, Config, dict[str, Any] | None]:
     from advisor.service.common import config_from_text
 
     base = config_from_text(str(body["config"]))
-    if base.platform != "lambda-training":
+    if platforms.of(base).training != "lambda-workers":
         raise BadInput("runs carry out serverless training here", hint="e.g. --config lambda-training:1769",
                        fields={"config": "not lambda-training"})
     workers = _number(body, "workers", 1, int, 1)
