@@ -19,7 +19,7 @@ from advisor.core.domain import SLA, Config
 from advisor.core.traffic import Traffic
 from recommender.model import PerformanceModel
 from recommender.search import Evaluated
-from recommender.traffic import _cost, _weights, cold_share, tail_bound
+from recommender.traffic import cold_share, cost_over, phase_weights, tail_bound
 
 PAIRS_EACH = 3
 
@@ -60,7 +60,7 @@ def _best_split(base: Evaluated, burst: Evaluated, model: PerformanceModel, sla:
     endpoint_bound = next(iter(base.predicted.values())).high  # the SLA metric at the endpoint, under its capacity
     function = platforms.of(burst.config)
     mean_ms = burst.predicted["mean_ms"].value
-    weights = _weights(traffic)
+    weights = phase_weights(traffic)
     best: Evaluated | None = None
     most = min(catalog.SAGEMAKER_MAX_INSTANCE_COUNT, math.ceil(traffic.peak_rps / capacity) - 1)
     for count in range(1, most + 1):
@@ -81,7 +81,7 @@ def _best_split(base: Evaluated, burst: Evaluated, model: PerformanceModel, sla:
         if not sla.met_by(worst) or (best is not None and per_hour >= best.cost.usd_per_hour):  # type: ignore[union-attr]
             continue
         endpoint = Config(base.config.platform, None, base.config.instance_type, count, base.config.architecture)
-        best = Evaluated(endpoint, predicted=dict(base.predicted), cost=_cost(per_hour, traffic.mean_rps, hours),
+        best = Evaluated(endpoint, predicted=dict(base.predicted), cost=cost_over(per_hour, traffic.mean_rps, hours),
                          reach=worst, label=f"hybrid: {endpoint.key} + {burst.config.key} above {carried:.0f} rps",
                          detail={"hybrid": {"endpoint": endpoint.to_dict(), "endpoint_key": endpoint.key,
                                             "function": burst.config.to_dict(), "function_key": burst.config.key,

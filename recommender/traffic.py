@@ -62,7 +62,7 @@ def tail_bound(model: PerformanceModel, config: Config, percentile: float, share
     return (points[-1][1], "the cold start") if points and level > 100 else None
 
 
-def _weights(traffic: Traffic) -> list[float]:
+def phase_weights(traffic: Traffic) -> list[float]:
     return [h / traffic.period_hours for _, h in traffic.phases]
 
 
@@ -75,7 +75,7 @@ def _per_request(config: Config, model: PerformanceModel, sla: SLA, traffic: Tra
     mean = ev.predicted.get("mean_ms") or next(iter(ev.predicted.values()))
     platform = platforms.of(config)
     per_hour, phases, worst = 0.0, [], None
-    for k, ((rps, h), w) in enumerate(zip(traffic.phases, _weights(traffic))):
+    for k, ((rps, h), w) in enumerate(zip(traffic.phases, phase_weights(traffic))):
         per_hour += w * platform.serving_cost(config, mean.value, rps, prices, hours, bytes_per_request).usd_per_hour
         share = cold_share(rps, traffic.phases[k - 1][0], mean.value, h)
         bound = tail_bound(model, config, sla.percentile or 95.0, share)
@@ -86,7 +86,7 @@ def _per_request(config: Config, model: PerformanceModel, sla: SLA, traffic: Tra
                        "upper_ms": round(bound[0], 3), "from": bound[1]})
         if worst is None or bound[0] > worst[0]:
             worst = (bound[0], rps, share, bound[1])
-    ev.cost = _cost(per_hour, traffic.mean_rps, hours)
+    ev.cost = cost_over(per_hour, traffic.mean_rps, hours)
     ev.reach = worst[0] if worst else ev.reach
     ev.reason = None
     if worst and not sla.met_by(worst[0]):
@@ -109,12 +109,12 @@ def _instances(config: Config, model: PerformanceModel, sla: SLA, traffic: Traff
     platform = platforms.of(config)
     hourly = platform.hourly_usd(config, prices) or 0.0
     data = [e.cost.usd_per_hour - e.config.instance_count * hourly for e in per_phase]  # type: ignore[union-attr]
-    weights = _weights(traffic)
+    weights = phase_weights(traffic)
     autoscaled = sum(w * (n * hourly + d) for w, n, d in zip(weights, ahead, data))
     peak_sized = sum(w * (max(counts) * hourly + d) for w, d in zip(weights, data))
     ev = per_phase[counts.index(max(counts))]
     ev.config = Config(config.platform, None, config.instance_type, max(counts), config.architecture)
-    ev.cost = _cost(min(autoscaled, peak_sized), traffic.mean_rps, hours)
+    ev.cost = cost_over(min(autoscaled, peak_sized), traffic.mean_rps, hours)
     ev.reach = max(e.reach or 0.0 for e in per_phase)
     ev.detail = {"sizing": "autoscaled" if autoscaled < peak_sized else "peak",
                  "autoscaling": {"min": min(ahead), "max": max(counts)},
@@ -129,7 +129,7 @@ def _at(sla: SLA, rps: float) -> SLA:
     return SLA(kind=sla.kind, limit_ms=sla.limit_ms, percentile=sla.percentile, rps=rps, text=sla.text)
 
 
-def _cost(per_hour: float, mean_rps: float, hours: float) -> costs.Cost:
+def cost_over(per_hour: float, mean_rps: float, hours: float) -> costs.Cost:
     return costs.Cost(per_hour, per_hour / (mean_rps * 3.6) if mean_rps > 0 else None, per_hour * hours)
 
 
@@ -147,7 +147,4 @@ def search_over(candidates: "list[Config] | tuple[Config, ...]", model: Performa
         else:
             considered.append(evaluate(config, model, _at(sla, traffic.peak_rps), traffic.peak_rps, prices, hours,
                                        bytes_per_request, footprint))
-    from recommender.hybrid import hybrids
-
-    considered += hybrids(considered, model, sla, traffic, prices, hours, bytes_per_request)
     return SearchResult(_at(sla, traffic.mean_rps), traffic.mean_rps, considered)

@@ -79,10 +79,13 @@ def _recommend_serving(request: RecommendRequest, workload_id: str, version: str
     candidates = platforms.candidates(request.platforms or platforms.searched_by_default())
     footprint = workload_footprint(workload_id)
     if request.traffic is not None:
+        from recommender.hybrid import hybrids
         from recommender.traffic import SANDBOX_IDLE_S, search_over
 
         result = search_over(candidates, model, request.sla, request.traffic, table, hours, footprint.request_bytes,
                              footprint)
+        result.considered += hybrids(result.considered, model, request.sla, request.traffic, table, hours,
+                                     footprint.request_bytes)
         basis = answers.basis(request, table, profiles, model=model.describe(), rps_assumed=False,
                               traffic=answers.traffic_summary(request.traffic),
                               assumed=[f"an idle sandbox is kept {SANDBOX_IDLE_S / 60:g} minutes (AWS does not "
