@@ -50,8 +50,11 @@ def _line(r: dict[str, Any]) -> str:
         err = r.get("error") or {}
         return f"{r['id']:<18} {r['status']:<10} {err.get('message', '')}"
     predicted = f"{res['predicted_s']:.1f} s" if res.get("predicted_s") is not None else "-"
+    held = res.get("held_out") or {}
+    quality = (f"  held-out loss {held['loss']:.4f}" + (f", AUC {held['auc']:.3f}" if held.get("auc") is not None
+                                                         else "")) if "loss" in held else ""
     return (f"{r['id']:<18} {r['status']:<10} {res['key']:<44} {res['steps']:>6} steps  {res['measured_s']:>8.1f} s "
-            f"(predicted {predicted})  ${res['usd_measured']:.6f}")
+            f"(predicted {predicted})  ${res['usd_measured']:.6f}{quality}")
 
 
 @main.command()

@@ -161,6 +161,7 @@ def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) ->
             "hint": f"carry on with `advisor train --resume {run_id}`", "fields": {}})
         raise
     result = _measured(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
+    result["held_out"] = held_out(prepared["spec"], directory, run_id)
     store().update_job(run_id, status="succeeded", progress=1.0, result=result)
     progress(1.0, "done")
     return store().get_job(run_id)
@@ -239,6 +240,22 @@ def _measured(run_id: str, config: Config, steps: int, results: list[dict[str, A
             "predicted_s": round(rec["predicted"]["duration_ms"] / 1000, 3) if rec and "duration_ms" in
             rec.get("predicted", {}) else None,
             "usd_predicted": rec["cost"]["usd_total"] if rec else None, "run": run_id}
+
+
+def held_out(spec: Any, directory: Path, run_id: str) -> dict[str, Any]:
+    """The trained model's loss (and AUC, for a 0/1 target) on rows no worker trained on, computed in a process of
+    its own: the reference recommender's held-out interactions, or the last tenth of a user's data."""
+    import json
+    import os
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "advisor.workloads.training_tasks", json.dumps(spec.to_dict()),
+                           str(directory), run_id], capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr.strip().splitlines() or ["the evaluation did not run"])[-1][:300]}
+    return json.loads(lines[-1])
 
 
 def list_runs() -> list[dict[str, Any]]:

@@ -47,6 +47,13 @@ class NcfTask:
                                                      seed=spec.seed * 1_000_003 + step * workers + worker)
         return {"user": users, "item": items}, liked.reshape(-1, 1)
 
+    def held_out(self) -> tuple[Any, np.ndarray]:
+        """Interactions no worker trains on (another seed of the same tastes): what a run's quality is judged on."""
+        from advisor.workloads.ncf import synthetic_interactions
+
+        users, items, liked = synthetic_interactions(self.spec, HELD_OUT_ROWS, seed=self.spec.seed + 999_983)
+        return {"user": users, "item": items}, liked.reshape(-1, 1)
+
     def loss(self) -> Any:
         import tensorflow as tf
 
@@ -89,12 +96,23 @@ class UserModelTask:
             self._loaded = load_data(self.params["data_path"])
         return self._loaded
 
+    def _split(self) -> int:
+        """The rows trained on: all but the last tenth, which is held out (all of them for under ten rows)."""
+        n = len(self._data[1])
+        return n - n // 10 if n >= 10 else n
+
     def batch(self, worker: int, workers: int, step: int) -> tuple[Any, np.ndarray]:
         inputs, target = self._data
-        n, size = len(target), self.spec.batch_size
+        n, size = self._split(), self.spec.batch_size
         rows = (np.arange(size) + (step * workers + worker) * size) % n
         picked = {name: values[rows] for name, values in inputs.items()}
         return (next(iter(picked.values())) if len(picked) == 1 else picked), target[rows]
+
+    def held_out(self) -> tuple[Any, np.ndarray]:
+        inputs, target = self._data
+        start = self._split() if self._split() < len(target) else 0
+        picked = {name: values[start:] for name, values in inputs.items()}
+        return (next(iter(picked.values())) if len(picked) == 1 else picked), target[start:]
 
     def loss(self) -> Any:
         import tensorflow as tf
@@ -104,6 +122,44 @@ class UserModelTask:
     @property
     def gradient_bytes(self) -> int:
         return 4 * int(self.params["model"]["trainable_parameters"])
+
+
+HELD_OUT_ROWS = 4096
+
+
+def auc(target: np.ndarray, score: np.ndarray) -> float | None:
+    """The area under the ROC curve of SCORE for a 0/1 TARGET (ties count half); None unless both classes occur."""
+    target, score = np.asarray(target).reshape(-1), np.asarray(score, dtype=float).reshape(-1)
+    positives, negatives = score[target == 1], score[target == 0]
+    if len(positives) == 0 or len(negatives) == 0 or len(positives) + len(negatives) != len(target):
+        return None
+    order = np.argsort(np.concatenate([positives, negatives]), kind="mergesort")
+    ranks = np.empty(len(order))
+    values = np.concatenate([positives, negatives])[order]
+    k = 0
+    while k < len(values):  # average ranks over ties
+        j = k
+        while j + 1 < len(values) and values[j + 1] == values[k]:
+            j += 1
+        ranks[order[k:j + 1]] = (k + j) / 2 + 1
+        k = j + 1
+    return float((ranks[:len(positives)].sum() - len(positives) * (len(positives) + 1) / 2)
+                 / (len(positives) * len(negatives)))
+
+
+def evaluate(spec: WorkloadSpec, weights: list[np.ndarray]) -> dict[str, Any]:
+    """The held-out loss (and AUC, for a 0/1 target) of SPEC's model at WEIGHTS."""
+    from advisor.workloads.ncf import _quiet_tensorflow
+
+    tf = _quiet_tensorflow()
+    task = task_for(spec)
+    model = task.build()
+    for v, w in zip(model.trainable_variables, weights):
+        v.assign(w)
+    inputs, target = task.held_out()
+    predicted = np.asarray(model(inputs, training=False))
+    loss = float(tf.reduce_mean(task.loss()(target, predicted)))
+    return {"loss": loss, "auc": auc(target, predicted), "rows": int(len(target))}
 
 
 def task_for(spec: WorkloadSpec) -> NcfTask | UserModelTask:
@@ -187,3 +243,20 @@ def _saved_loss(tf: Any, model_path: str) -> str | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:600]
+
+
+def main() -> None:
+    """`python -m advisor.workloads.training_tasks SPEC_JSON CHECKPOINT_DIR RUN`: the held-out metrics of worker 0's
+    checkpoint of RUN, one JSON line (the service runs it in a process of its own, away from TensorFlow)."""
+    import json
+    import sys
+
+    from advisor.workloads.serverless_training.worker import FileCheckpoints
+
+    spec = WorkloadSpec.from_dict(json.loads(sys.argv[1]))
+    saved = FileCheckpoints(sys.argv[2]).load(sys.argv[3], 0)
+    print(json.dumps(evaluate(spec, saved[1]) if saved else {"error": "no checkpoint"}))
+
+
+if __name__ == "__main__":
+    main()

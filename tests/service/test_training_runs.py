@@ -25,6 +25,8 @@ def test_two_workers_train_through_memcached_and_the_run_is_recorded(data_dir, m
     result = record["result"]
     assert result["steps"] == 4 and result["invocations_per_worker"] >= 1 and result["measured_s"] > 0
     assert result["step_ms_median"] > 0 and result["usd_measured"] > 0
+    held = result["held_out"]  # judged on interactions no worker trained on
+    assert held["rows"] == 4096 and held["loss"] > 0 and 0.0 <= held["auc"] <= 1.0
     assert [r["id"] for r in training_runs.list_runs()] == [record["id"]]
 
 

@@ -176,3 +176,11 @@ def test_a_training_slice_is_profiled_stored_and_probes_the_channel(data_dir, me
     assert [p.config.key for p in stored] == ["lambda-training/1769MB/x86_64"]
     answer = service.recommend({"workload": "ncf-recommender-train", "sla": "deadline<=24h"})
     assert answer["chosen"]["platform"] == "lambda-training"
+
+
+def test_the_auc_counts_ties_as_half_and_needs_both_classes():
+    from advisor.workloads.training_tasks import auc
+
+    assert auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75  # 3 of the 4 positive-negative pairs in order
+    assert auc([1, 0], [0.5, 0.5]) == 0.5
+    assert auc([0, 0], [1.0, 2.0]) is None
