@@ -65,6 +65,10 @@ def _channel_spec(body: dict[str, Any], config: Config) -> dict[str, Any] | None
         return None
     given = str(body.get("channel") or config.channel)
     name, _, target = given.partition("=")
+    if name != config.channel:
+        raise BadInput(f"the run's config exchanges through {config.channel}, not {name}",
+                       hint=f"give --channel {config.channel}[=ADDRESS], or recommend for {name}",
+                       fields={"channel": "not the config's"})
     if name == "memcached":
         host, _, port = target.rpartition(":")
         return {"kind": "memcached", "host": host or None, "port": int(port) if port.isdigit() else None}

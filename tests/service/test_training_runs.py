@@ -84,3 +84,26 @@ def test_the_api_starts_a_run_and_answers_its_record(data_dir, memcached_server)
     assert record["status"] == "succeeded" and record["result"]["steps"] == 2
     error_of(client.post("/training-runs", json={"workload": "ncf-recommender-tiny"}), 400)
     error_of(client.get("/training-runs/job-nothing"), 404)
+
+
+def test_a_deadline_recommendation_becomes_the_run_it_describes(data_dir):
+    from advisor.core.domain import Config, Measurement, Profile
+
+    probe = {"request_ms": 2.0, "mb_per_s": 100.0, "item_limit_kb": 380.0, "reduce_mb_per_s": 500.0,
+             "client_cpu_ms": 0.5}
+    summary = {"step_ms": 150.0, "step_sd_ms": 7.5, "step_p10_ms": 142.0, "step_p90_ms": 165.0, "restart_ms": 900.0,
+               "nonzero": 0.2, "gradient_bytes": 900_000.0, "batch_size": 64.0, "steps": 8.0, "vcpus": 1.0,
+               **{f"channel.memcached.{k}": v for k, v in probe.items()}}
+    service.store().add_profiles([Profile("ncf-recommender-tiny", Config("lambda-training", memory_mb=1769),
+                                          "test:synthetic", summary, (Measurement(150.0),))], "training")
+    rec = service.recommend({"workload": "ncf-recommender-tiny", "sla": "deadline<=8m", "samples": 200_000,
+                             "epochs": 1})
+    assert rec["chosen"]["platform"] == "lambda-training" and rec["chosen"]["instance_count"] > 1
+    prepared = training_runs.prepare({"recommendation": rec["id"]})
+    assert prepared["config"].key == rec["chosen"]["key"]
+    workers = rec["chosen"]["instance_count"]
+    assert prepared["steps"] == max(1, int(200_000 / (256 * workers)))  # an epoch of the spec's batches, split
+    assert prepared["channel"] == {"kind": "memcached", "host": None, "port": None}  # started by the run
+    with pytest.raises(BadInput) as other:
+        training_runs.prepare({"recommendation": rec["id"], "channel": "s3=bucket"})
+    assert other.value.fields == {"channel": "not the config's"}
