@@ -9,8 +9,6 @@ Runs on AWS (Lambda workers, a SageMaker training job) are not started from here
 from __future__ import annotations
 
 import contextlib
-import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -86,32 +84,17 @@ def _channel_server(spec: dict[str, Any] | None) -> Iterator[dict[str, Any] | No
     if spec is None or spec["kind"] != "memcached" or spec["host"]:
         yield spec
         return
-    import os
+    from profilers.memcached_server import memcached_on_loopback
 
-    binary = shutil.which("memcached")
-    if binary is None:
-        raise BadInput("the run needs a Memcached and none is installed here", hint="install memcached, or give "
-                       "--channel memcached=HOST:PORT", fields={"channel": "memcached missing"})
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    args = [binary, "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "512"]
-    proc = subprocess.Popen(args + (["-u", "root"] if os.geteuid() == 0 else []), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise TrialFailed("Memcached did not start", hint=proc.stderr.read().decode()[-300:]) from None
-                time.sleep(0.05)
-        yield {**spec, "host": "127.0.0.1", "port": port}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with contextlib.ExitStack() as stack:
+        try:
+            host, port = stack.enter_context(memcached_on_loopback(megabytes=512))
+        except FileNotFoundError:
+            raise BadInput("the run needs a Memcached and none is installed here", hint="install memcached, or "
+                           "give --channel memcached=HOST:PORT", fields={"channel": "memcached missing"}) from None
+        except RuntimeError as exc:
+            raise TrialFailed("Memcached did not start", hint=str(exc)[-300:]) from None
+        yield {**spec, "host": host, "port": port}
 
 
 def _steps(body: dict[str, Any], rec: dict[str, Any] | None, spec: Any, workers: int) -> int:
