@@ -69,7 +69,7 @@ def phase_weights(traffic: Traffic) -> list[float]:
 def _per_request(config: Config, model: PerformanceModel, sla: SLA, traffic: Traffic, prices: Any, hours: float,
                  bytes_per_request: float, footprint: Footprint) -> Evaluated:
     peak = traffic.peak_rps
-    ev = evaluate(config, model, _at(sla, peak), peak, prices, hours, bytes_per_request, footprint)
+    ev = evaluate(config, model, sla.at(peak), peak, prices, hours, bytes_per_request, footprint)
     if ev.cost is None or (ev.reason and not ev.reason.startswith("predicted")):
         return ev  # refused, unpriced, no basis, or over a concurrency limit at the peak
     mean = ev.predicted.get("mean_ms") or next(iter(ev.predicted.values()))
@@ -99,7 +99,7 @@ def _per_request(config: Config, model: PerformanceModel, sla: SLA, traffic: Tra
 
 def _instances(config: Config, model: PerformanceModel, sla: SLA, traffic: Traffic, prices: Any, hours: float,
                bytes_per_request: float, footprint: Footprint) -> Evaluated:
-    per_phase = [evaluate(config, model, _at(sla, rps), rps, prices, hours, bytes_per_request, footprint)
+    per_phase = [evaluate(config, model, sla.at(rps), rps, prices, hours, bytes_per_request, footprint)
                  for rps, _ in traffic.phases]
     failed = next((e for e in per_phase if e.reason or e.cost is None), None)
     if failed is not None:
@@ -125,10 +125,6 @@ def _instances(config: Config, model: PerformanceModel, sla: SLA, traffic: Traff
     return ev
 
 
-def _at(sla: SLA, rps: float) -> SLA:
-    return SLA(kind=sla.kind, limit_ms=sla.limit_ms, percentile=sla.percentile, rps=rps, text=sla.text)
-
-
 def cost_over(per_hour: float, mean_rps: float, hours: float) -> costs.Cost:
     return costs.Cost(per_hour, per_hour / (mean_rps * 3.6) if mean_rps > 0 else None, per_hour * hours)
 
@@ -145,6 +141,6 @@ def search_over(candidates: "list[Config] | tuple[Config, ...]", model: Performa
         elif serving == "instances":
             considered.append(_instances(config, model, sla, traffic, prices, hours, bytes_per_request, footprint))
         else:
-            considered.append(evaluate(config, model, _at(sla, traffic.peak_rps), traffic.peak_rps, prices, hours,
+            considered.append(evaluate(config, model, sla.at(traffic.peak_rps), traffic.peak_rps, prices, hours,
                                        bytes_per_request, footprint))
-    return SearchResult(_at(sla, traffic.mean_rps), traffic.mean_rps, considered)
+    return SearchResult(sla.at(traffic.mean_rps), traffic.mean_rps, considered)

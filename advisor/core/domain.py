@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -128,6 +129,10 @@ class SLA:
             raise BadInput(f"percentile p{match['pct']} is outside 50..99.9", hint=SLA_HINT,
                            fields={"sla": "percentile out of range"})
         return cls(kind="latency", limit_ms=value, percentile=pct, rps=rps, text=text.strip())
+
+    def at(self, rps: float) -> "SLA":
+        """The same bound at another throughput (one traffic level or phase)."""
+        return dataclasses.replace(self, rps=rps)
 
     @property
     def metric(self) -> str:

@@ -100,6 +100,14 @@ def _number(body: dict[str, Any], name: str, default: Any = None, kind: type = f
     return number
 
 
+def confidence_of(body: dict[str, Any]) -> float:
+    """The probability an answer must meet the SLA with: the request's, or the setting's; from 0.5 to below 1."""
+    confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
+    if confidence >= 1:
+        raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
+    return confidence
+
+
 def _workload_id(body: dict[str, Any]) -> str:
     return _workload_and_version(body)[0]
 

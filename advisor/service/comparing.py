@@ -9,7 +9,7 @@ from typing import Any
 from advisor.core import platforms, settings
 from advisor.core.domain import SLA
 from advisor.core.errors import BadInput, NoFeasibleConfig
-from advisor.service.common import _number, _workload_and_version, answerable, parse_platforms
+from advisor.service.common import _number, _workload_and_version, answerable, confidence_of, parse_platforms
 
 DEFAULT_RANGE = (0.1, 5000.0)
 _RANGE = re.compile(r"^\s*([0-9.eE+-]+)\s*\.\.\s*([0-9.eE+-]+)\s*$")
@@ -49,9 +49,7 @@ def compare(body: dict[str, Any]) -> dict[str, Any]:
     per_decade = _number(body, "points_per_decade", 12, int, 2)
     if per_decade > 100:
         raise BadInput("points_per_decade is at most 100", hint="e.g. 12", fields={"points_per_decade": "too many"})
-    confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
-    if confidence >= 1:
-        raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
+    confidence = confidence_of(body)
     families = parse_platforms(body.get("platform")) if body.get("platform") else platforms.searched_by_default()
     model, profiles = fitted_model(workload_id, confidence, version)
     if not profiles:
@@ -64,8 +62,7 @@ def compare(body: dict[str, Any]) -> dict[str, Any]:
     fp = footprint(workload_id)
 
     def at(rps: float) -> dict[str, Any]:
-        level_sla = SLA(kind="latency", limit_ms=sla.limit_ms, percentile=sla.percentile, rps=rps, text=sla.text)
-        result = search(candidates, model, level_sla, rps, table, hours, fp.request_bytes, fp)
+        result = search(candidates, model, sla.at(rps), rps, table, hours, fp.request_bytes, fp)
         return cheapest_by_family(result, table, hours, fp.request_bytes)
 
     traffic = None

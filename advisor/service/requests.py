@@ -8,10 +8,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from advisor.core import platforms, settings
+from advisor.core import platforms
 from advisor.core.domain import SLA
 from advisor.core.errors import BadInput
-from advisor.service.common import _number, answerable, parse_platforms
+from advisor.service.common import _number, answerable, confidence_of, parse_platforms
 
 DEFAULT_RPS = 1.0  # requests per second assumed when a latency SLA comes without one (the answer says so)
 DEFAULT_TRIALS = {"latency": 3, "deadline": 6}  # replayed trials of the target, when --max-trials is not given
@@ -52,9 +52,7 @@ class RecommendRequest:
                            fields={"measurements_csv": "not a string"})
         allowed = platforms.names("inference") if sla.kind == "latency" and measurements is None else platforms.names()
         asked = parse_platforms(body.get("platform"), allowed) if body.get("platform") else None
-        confidence = _number(body, "confidence", settings.get("CONFIDENCE"), float, 0.5)
-        if confidence >= 1:
-            raise BadInput("confidence must be below 1", hint="e.g. 0.9", fields={"confidence": "out of range"})
+        confidence = confidence_of(body)
         max_trials = _number(body, "max_trials", None, int, 1)
         if max_trials is not None and measurements is None:
             raise BadInput("max_trials applies to measurements (replayed trials)",

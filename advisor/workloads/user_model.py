@@ -90,6 +90,14 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:600]
 
 
+def _only_input(names: list[str], values: Any, what: str) -> dict[str, Any]:
+    """VALUES as the model's one input; a model of several inputs needs them named."""
+    if len(names) != 1:
+        raise BadRequestBody(f"the model has {len(names)} inputs ({', '.join(names)}): give {what} as an object of "
+                             "named inputs")
+    return {names[0]: values}
+
+
 def _batch(model: LoadedModel, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The named input arrays of BODY, cast to the model's dtypes; and which format it used (rows or columns)."""
     import numpy as np
@@ -99,23 +107,13 @@ def _batch(model: LoadedModel, body: dict[str, Any]) -> tuple[dict[str, Any], st
         rows = body["instances"]
         if not isinstance(rows, list) or not rows:
             raise BadRequestBody('"instances" must be a non-empty list')
-        if all(isinstance(r, dict) for r in rows):
-            columns = {name: [r.get(name) for r in rows] for name in rows[0]}
-        else:
-            if len(names) != 1:
-                raise BadRequestBody(f"the model has {len(names)} inputs ({', '.join(names)}): give each instance "
-                                     "as an object of named inputs")
-            columns = {names[0]: rows}
+        named = all(isinstance(r, dict) for r in rows)
+        columns = ({name: [r.get(name) for r in rows] for name in rows[0]} if named else
+                   _only_input(names, rows, "each instance"))
         layout = "rows"
     else:
         given = body["inputs"]
-        if isinstance(given, dict):
-            columns = dict(given)
-        else:
-            if len(names) != 1:
-                raise BadRequestBody(f"the model has {len(names)} inputs ({', '.join(names)}): give \"inputs\" "
-                                     "as an object of named inputs")
-            columns = {names[0]: given}
+        columns = dict(given) if isinstance(given, dict) else _only_input(names, given, '"inputs"')
         layout = "columns"
     if set(columns) != set(names):
         raise BadRequestBody(f"the model's inputs are {sorted(names)}, the body gives {sorted(columns)}")
