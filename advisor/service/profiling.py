@@ -119,7 +119,7 @@ def _function_request(body: dict[str, Any]) -> tuple[Any, Any, list[Config], Any
         raise BadInput(f"tuning could cost up to ${estimated_usd:.4f}, over --max-usd ${max_usd:.4f}",
                        hint="raise --max-usd, or tune fewer sizes", fields={"max_usd": "exceeded"})
     spec = WorkloadSpec(workload_id, "inference", f"Lambda function {facts['name']}, tuned in place",
-                        params={"function": facts["arn"]})
+                        params={"function": facts["arn"], "timeout_s": facts["timeout_s"]})
     plan = InferencePlan(seed=int(settings.get("SEED")), invocations=invocations)
     return spec, backend, configs, plan
 
@@ -149,7 +149,7 @@ def _something_to_profile(configs: list[Config], body: dict[str, Any], backend_n
 def estimate(body: dict[str, Any]) -> dict[str, Any]:
     """What a profile request would run and the most it can cost, before anything starts."""
     spec, backend, configs, plan = _profile_request(body)
-    timeout_s = backend.function_facts(body["function"])["timeout_s"] if body.get("function") else None
+    timeout_s = spec.params.get("timeout_s")  # a user's function: its own timeout, read once by _function_request
     bursts = 2 * (_number(body, "concurrency", None, int, 1) or 0)
     return {"workload": spec.id, "backend": backend.name, "configs": [c.key for c in configs],
             "max_usd": backend.estimated_usd(configs, plan.invocations + bursts, timeout_s)}
