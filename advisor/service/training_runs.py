@@ -236,7 +236,7 @@ def held_out(spec: Any, directory: Path, run_id: str) -> dict[str, Any]:
     import os
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "advisor.workloads.training_tasks", json.dumps(spec.to_dict()),
+    done = subprocess.run([sys.executable, "-m", "advisor.workloads.serverless_training.evaluate", json.dumps(spec.to_dict()),
                            str(directory), run_id], capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     lines = done.stdout.strip().splitlines()

@@ -243,20 +243,3 @@ def _saved_loss(tf: Any, model_path: str) -> str | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:600]
-
-
-def main() -> None:
-    """`python -m advisor.workloads.training_tasks SPEC_JSON CHECKPOINT_DIR RUN`: the held-out metrics of worker 0's
-    checkpoint of RUN, one JSON line (the service runs it in a process of its own, away from TensorFlow)."""
-    import json
-    import sys
-
-    from advisor.workloads.serverless_training.worker import FileCheckpoints
-
-    spec = WorkloadSpec.from_dict(json.loads(sys.argv[1]))
-    saved = FileCheckpoints(sys.argv[2]).load(sys.argv[3], 0)
-    print(json.dumps(evaluate(spec, saved[1]) if saved else {"error": "no checkpoint"}))
-
-
-if __name__ == "__main__":
-    main()
