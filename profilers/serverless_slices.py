@@ -50,12 +50,14 @@ def _spawn(jobs: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:
 
 def run_local(run: str, spec: WorkloadSpec, workers: int, steps: int, channel: dict[str, Any], checkpoint_dir: str,
               memory_mb: int = 1769, sync: SyncOptions = SyncOptions(), budget_s: float = 840.0,
-              max_invocations: int = 50, share: float | None = None) -> list[dict[str, Any]]:
+              max_invocations: int = 50, share: float | None = None,
+              evaluate_every: int = 0) -> list[dict[str, Any]]:
     """Run WORKERS worker processes to the end, each under a Lambda of MEMORY_MB's CPU share (or SHARE); each
-    result lists its invocations and per-step timings."""
+    result lists its invocations and per-step timings (and worker 0's, the held-out scores every EVALUATE_EVERY
+    steps)."""
     job = {"mode": "train", "run": run, "spec": spec.to_dict(), "workers": workers, "steps": steps,
            "channel": channel, "checkpoint_dir": checkpoint_dir, "sync": asdict(sync), "budget_s": budget_s,
-           "max_invocations": max_invocations}
+           "max_invocations": max_invocations, "evaluate_every": evaluate_every}
     return _spawn([dict(job, worker=w) for w in range(workers)], share or lambda_share(memory_mb))
 
 
@@ -160,10 +162,10 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
     from advisor.workloads.serverless_training.worker import FileCheckpoints, RunConfig, train
 
     cfg = RunConfig(job["run"], job["worker"], job["workers"], job["steps"], WorkloadSpec.from_dict(job["spec"]),
-                    SyncOptions(**job["sync"]))
+                    SyncOptions(**job["sync"]), evaluate_every=int(job.get("evaluate_every", 0)))
     channel = make_channel(job["channel"]) if job.get("channel") else None
     checkpoints = FileCheckpoints(job["checkpoint_dir"])
-    invocations, steps, cpu, batches, exchanges, phases, losses, nonzero = 0, [], [], [], [], [], [], []
+    invocations, steps, cpu, batches, exchanges, phases, losses, nonzero, held_out = 0, [], [], [], [], [], [], [], []
     while invocations < job["max_invocations"]:
         invocations += 1
         result = train(cfg, channel, checkpoints, job["budget_s"])
@@ -174,13 +176,14 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
         phases += result["phase_ms"]
         losses += result["losses"]
         nonzero += result["nonzero"]
+        held_out += result["held_out"]
         if result["status"] == "done" and job["mode"] == "slice":
             return {"step_ms": steps, "batch_ms": batches, "nonzero": nonzero,
                     "union_nonzero": result["union_nonzero"]}
         if result["status"] == "done":
             return {"worker": cfg.worker, "invocations": invocations, "step_ms": steps, "cpu_ms": cpu,
                     "batch_ms": batches, "exchange_ms": exchanges, "phase_ms": phases, "losses": losses,
-                    "usage": channel.usage.snapshot()}
+                    "held_out": held_out, "usage": channel.usage.snapshot() if channel is not None else {}}
     raise RuntimeError(f"not done after {invocations} invocations")
 
 

@@ -42,6 +42,12 @@ def train(recommendation: str | None, workload: str | None, config: str | None, 
         _emit_json(record)
         return
     click.echo(_line(record))
+    epochs = (record.get("result") or {}).get("held_out_epochs") or []
+    if epochs:
+        click.echo(f"{'epoch':>7} {'step':>7} {'held-out loss':>14} {'AUC':>6}")
+        for e in epochs:
+            auc = f"{e['auc']:.3f}" if e.get("auc") is not None else "-"
+            click.echo(f"{e['epoch']:>7g} {e['step']:>7} {e['loss']:>14.4f} {auc:>6}")
 
 
 def _line(r: dict[str, Any]) -> str:

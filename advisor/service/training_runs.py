@@ -108,6 +108,14 @@ def _steps(body: dict[str, Any], rec: dict[str, Any] | None, spec: Any, workers:
     return max(1, int(samples * epochs / (spec.batch_size * workers)))
 
 
+def _epoch_steps(rec: dict[str, Any] | None, spec: Any, workers: int) -> int:
+    """Steps in one pass over the training rows (0 when their number is not known): how often held-out scores are
+    taken."""
+    samples = ((rec or {}).get("basis", {}).get("samples") or spec.params.get("samples")
+               or (spec.params.get("model") or {}).get("samples"))
+    return -(-int(samples) // (spec.batch_size * workers)) if samples else 0
+
+
 def prepare(body: dict[str, Any]) -> dict[str, Any]:
     """Everything a run needs, checked before it starts; a new run is recorded (resuming: the stopped one)."""
     from advisor.service.workloads import runnable
@@ -127,7 +135,7 @@ def prepare(body: dict[str, Any]) -> dict[str, Any]:
         run_id = store().create_job(KIND, request)
     store().update_job(run_id, status="running", message=f"{config.key}: {steps} steps")
     return {"run_id": run_id, "request": request, "config": config, "rec": rec, "spec": spec, "channel": channel,
-            "steps": steps}
+            "steps": steps, "epoch_steps": _epoch_steps(rec, spec, config.instance_count)}
 
 
 def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
@@ -140,7 +148,7 @@ def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) ->
     try:
         with _channel_server(prepared["channel"]) as live_channel:
             results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
-                             progress, started)
+                             progress, started, prepared["epoch_steps"] or steps)
     except BaseException as exc:
         store().update_job(run_id, status="failed", error={
             "code": "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
@@ -149,6 +157,7 @@ def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) ->
         raise
     result = _measured(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
     result["held_out"] = held_out(prepared["spec"], directory, run_id)
+    result["held_out_epochs"] = results[0].get("held_out", [])  # worker 0's, at each epoch's end in this session
     store().update_job(run_id, status="succeeded", progress=1.0, result=result)
     progress(1.0, "done")
     return store().get_job(run_id)
@@ -183,7 +192,7 @@ def run(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[st
 
 
 def _train(run_id: str, spec: Any, config: Config, steps: int, channel: dict[str, Any] | None, directory: Path,
-           request: dict[str, Any], progress: Progress, started: float) -> list[dict[str, Any]]:
+           request: dict[str, Any], progress: Progress, started: float, evaluate_every: int) -> list[dict[str, Any]]:
     from advisor.workloads.serverless_training.worker import FileCheckpoints
     from profilers.serverless_slices import run_local
 
@@ -200,7 +209,8 @@ def _train(run_id: str, spec: Any, config: Config, steps: int, channel: dict[str
     try:
         return run_local(run_id, spec, config.instance_count, steps, channel or {}, str(directory),
                          memory_mb=config.memory_mb or 1769,
-                         budget_s=_number(request, "budget_s", DEFAULT_BUDGET_S, float, 1.0), max_invocations=100_000)
+                         budget_s=_number(request, "budget_s", DEFAULT_BUDGET_S, float, 1.0), max_invocations=100_000,
+                         evaluate_every=evaluate_every)
     finally:
         done.set()
 

@@ -1,10 +1,10 @@
-"""What a training run trains: the reference recommender on its synthetic interactions, or a user's Keras model on
-the user's data (an .npz file). The serverless-training worker asks its task for the model, the starting weights,
+"""What a training run trains: the reference recommender on its synthetic interactions or on a public data set
+(MovieLens 100K), or a user's Keras model on the user's data (an .npz file). The serverless-training worker asks its task for the model, the starting weights,
 each worker's batch and the loss; the same worker code then trains either.
 
 A user's data file holds the target as `y` and the inputs as `x` (one input) or under the model's input names.
 Worker W of N takes, at step S, the rows from (S x N + W) x batch onwards, wrapping around the data: every
-(step, worker) gets its own rows, and a resumed run takes the same ones.
+(step, worker) gets its own rows, and a resumed run takes the same ones. A data set's last tenth is held out.
 """
 
 from __future__ import annotations
@@ -72,6 +72,36 @@ class NcfTask:
         return 4 * params
 
 
+class DataSetTask(NcfTask):
+    """The reference recommender on a public data set's ratings (advisor.workloads.datasets), in place of synthetic
+    interactions: the same model and starting weights, real tastes."""
+
+    def _data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from advisor.workloads.datasets import interactions
+
+        return interactions(self.spec.params["dataset"], self.spec.seed)
+
+    def batch(self, worker: int, workers: int, step: int) -> tuple[Any, np.ndarray]:
+        users, items, liked = self._data()
+        rows = wrapped_rows(step, worker, workers, self.spec.batch_size, trained_rows(len(liked)))
+        return {"user": users[rows], "item": items[rows]}, liked[rows].reshape(-1, 1)
+
+    def held_out(self) -> tuple[Any, np.ndarray]:
+        users, items, liked = self._data()
+        start = trained_rows(len(liked))
+        return {"user": users[start:], "item": items[start:]}, liked[start:].reshape(-1, 1)
+
+
+def trained_rows(n: int) -> int:
+    """The rows trained on: all but the last tenth, which is held out (all of them for under ten rows)."""
+    return n - n // 10 if n >= 10 else n
+
+
+def wrapped_rows(step: int, worker: int, workers: int, size: int, n: int) -> np.ndarray:
+    """The row numbers of WORKER's batch at STEP: its own SIZE rows of the first N, wrapping around."""
+    return (np.arange(size) + (step * workers + worker) * size) % n
+
+
 class UserModelTask:
     """A user's .keras model trained on their .npz data with a named Keras loss; it starts from the file's weights,
     which are the same in every worker."""
@@ -97,14 +127,11 @@ class UserModelTask:
         return self._loaded
 
     def _split(self) -> int:
-        """The rows trained on: all but the last tenth, which is held out (all of them for under ten rows)."""
-        n = len(self._data[1])
-        return n - n // 10 if n >= 10 else n
+        return trained_rows(len(self._data[1]))
 
     def batch(self, worker: int, workers: int, step: int) -> tuple[Any, np.ndarray]:
         inputs, target = self._data
-        n, size = self._split(), self.spec.batch_size
-        rows = (np.arange(size) + (step * workers + worker) * size) % n
+        rows = wrapped_rows(step, worker, workers, self.spec.batch_size, self._split())
         picked = {name: values[rows] for name, values in inputs.items()}
         return (next(iter(picked.values())) if len(picked) == 1 else picked), target[rows]
 
@@ -151,19 +178,28 @@ def evaluate(spec: WorkloadSpec, weights: list[np.ndarray]) -> dict[str, Any]:
     """The held-out loss (and AUC, for a 0/1 target) of SPEC's model at WEIGHTS."""
     from advisor.workloads.ncf import _quiet_tensorflow
 
-    tf = _quiet_tensorflow()
+    _quiet_tensorflow()
     task = task_for(spec)
     model = task.build()
     for v, w in zip(model.trainable_variables, weights):
         v.assign(w)
+    return score(task, model)
+
+
+def score(task: Any, model: Any) -> dict[str, Any]:
+    """MODEL's loss (and AUC, for a 0/1 target) on TASK's held-out rows, as it stands."""
+    import tensorflow as tf
+
     inputs, target = task.held_out()
     predicted = np.asarray(model(inputs, training=False))
     loss = float(tf.reduce_mean(task.loss()(target, predicted)))
     return {"loss": loss, "auc": auc(target, predicted), "rows": int(len(target))}
 
 
-def task_for(spec: WorkloadSpec) -> NcfTask | UserModelTask:
-    return UserModelTask(spec) if spec.params.get("model") else NcfTask(spec)
+def task_for(spec: WorkloadSpec) -> NcfTask | DataSetTask | UserModelTask:
+    if spec.params.get("model"):
+        return UserModelTask(spec)
+    return DataSetTask(spec) if spec.params.get("dataset") else NcfTask(spec)
 
 
 def load_data(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -44,7 +44,7 @@ def run_invocation(event: dict[str, Any], context: Any, lambda_client: Any = Non
     remaining_s = context.get_remaining_time_in_millis() / 1000.0 if context is not None else LAMBDA_LIMIT_S
     cfg = RunConfig(run=event["run"], worker=int(event["worker"]), workers=int(event["workers"]),
                     steps=int(event["steps"]), spec=WorkloadSpec.from_dict(event["spec"]),
-                    sync=SyncOptions(**event.get("sync", {})))
+                    sync=SyncOptions(**event.get("sync", {})), evaluate_every=int(event.get("evaluate_every", 0)))
     checkpoints = Checkpoints(client("s3"), event["checkpoints"]["bucket"], event["checkpoints"].get("prefix", "runs"))
     result = train(cfg, make_channel(event["channel"]), checkpoints, budget_s=max(0.0, remaining_s - MARGIN_S))
     if result["status"] == "continue" and context is not None:

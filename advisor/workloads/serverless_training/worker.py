@@ -33,6 +33,7 @@ class RunConfig:
     spec: WorkloadSpec
     sync: SyncOptions = field(default_factory=SyncOptions)
     learning_rate: float = 1e-3
+    evaluate_every: int = 0  # worker 0 scores the held-out rows every this many steps (an epoch) and at the end
 
 
 class Checkpoints:
@@ -135,6 +136,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
     nonzero: list[float] = []  # the gradient's density: what a sparse exchange moves
     masks: list[np.ndarray] = []  # a slice's packed non-zero masks: how much W batches' gradients overlap
     gradient_size = sum(int(np.prod(v.shape)) for v in variables)
+    held_out: list[dict[str, Any]] = []  # worker 0's held-out scores at each epoch's end, outside step_ms
 
     def stop_at(next_step: int, status: str) -> dict[str, Any]:
         """Checkpoint what resuming at NEXT_STEP needs, and report this invocation."""
@@ -142,7 +144,7 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
                          [v.numpy() for v in optimizer.variables])
         return {"status": status, "next_step": next_step, "losses": losses, "step_ms": step_ms,
                 "cpu_ms": cpu_ms, "batch_ms": batch_ms, "exchange_ms": exchange_ms, "phase_ms": phase_ms,
-                "nonzero": nonzero,
+                "nonzero": nonzero, "held_out": held_out,
                 "union_nonzero": union_densities(masks, gradient_size, UNION_WIDTHS)}
 
     batches = Batches(cfg, task)
@@ -170,11 +172,23 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             losses.append(float(loss))
             step_ms.append((time.perf_counter() - step_began) * 1000.0)
             cpu_ms.append((time.process_time() - cpu_began) * 1000.0)
+            if _scores_after(cfg, step):
+                from advisor.workloads.training_tasks import score
+
+                scoring_began = time.perf_counter()
+                held_out.append({"step": step + 1, "epoch": round((step + 1) / cfg.evaluate_every, 3),
+                                 **score(task, model), "ms": round((time.perf_counter() - scoring_began) * 1000, 1)})
             if channel is None and len(masks) < max(UNION_WIDTHS):  # a slice's first steps, not timed; a run: none
                 masks.append(np.packbits(flat != 0))
     finally:
         batches.close()
     return stop_at(cfg.steps, "done")
+
+
+def _scores_after(cfg: RunConfig, step: int) -> bool:
+    """Whether worker 0 scores the held-out rows after STEP: at each epoch's end and the run's."""
+    return cfg.worker == 0 and cfg.evaluate_every > 0 and ((step + 1) % cfg.evaluate_every == 0
+                                                           or step + 1 == cfg.steps)
 
 
 class Batches:
