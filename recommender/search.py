@@ -150,7 +150,7 @@ def _evaluate_instance(ev: Evaluated, model: PerformanceModel, sla: SLA, metric:
     config = ev.config
     platform = platforms.of(config)
     if platform.hourly_usd(config, prices) is None:  # checked first: no prediction makes an unpriced type fit
-        ev.reason = _unpriced(prices, platform.price_key(config))
+        ev.reason = _unpriced(prices, platform.price_key(config, prices))
         return ev
     latency = model.predict(config, metric)
     if isinstance(latency, Unpredictable):

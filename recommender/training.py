@@ -64,7 +64,7 @@ def on_instances(profile: Profile, job: TrainingJob, sla: SLA, prices: PriceTabl
     platform = platforms.of(profile.config)
     hourly = platform.hourly_usd(profile.config, prices)
     if hourly is None:
-        ev.reason = _unpriced(prices, platform.price_key(profile.config))
+        ev.reason = _unpriced(prices, platform.price_key(profile.config, prices))
         return ev
     ev.cost = costs.training_on_instances(profile.config.instance_count, hourly, duration.value)
     ev.reason = _too_slow(sla, duration)

@@ -1,4 +1,4 @@
-"""Commands that serve or show: serve, prices show."""
+"""Commands that serve or show: serve, prices show, prices refresh."""
 
 from __future__ import annotations
 
@@ -25,20 +25,56 @@ def prices_show(region: str | None, as_json: bool) -> None:
     if as_json:
         _emit_json(data)
         return
-    click.echo(f"Prices for {data['region']} as of {data['as_of']} (USD, on-demand)")
+    origin = "refreshed from AWS's Price List" if data.get("refreshed") else "shipped with the advisor"
+    click.echo(f"Prices for {data['region']} as of {data['as_of']} (USD, on-demand; {origin})")
     if data["note"]:
         click.echo(f"  {data['note']}")
-    click.echo(f"  {'KEY':<36} {'PRICE':>14}  {'UNIT':<44} {'CONFIDENCE':<10} SOURCE")
+    click.echo(f"  {'KEY':<36} {'PRICE':>14}  {'UNIT':<44} {'CONFIDENCE':<10} {'AS OF':<10} SOURCE")
     for key, p in data["prices"].items():
         shown = f"{p['effective_usd']:.10g}"
         if p["discount"]:
             shown += f" (-{p['discount']:.0%})"
-        click.echo(f"  {key:<36} {shown:>14}  {p['unit']:<44} {p['confidence']:<10} {p['source']}")
+        click.echo(f"  {key:<36} {shown:>14}  {p['unit']:<44} {p['confidence']:<10} {p['as_of']:<10} {p['source']}")
     click.echo("Sources:")
     for name, text in data["sources"].items():
         click.echo(f"  {name}: {text}")
     click.echo(f"Unpriced here (skipped by recommendations): {', '.join(data['unpriced_instance_types'])}")
     click.echo(f"Regions with a table: {', '.join(data['regions'])}")
+
+
+@prices.command("refresh")
+@click.option("--region", "regions", multiple=True, help="Region to rebuild (repeat for several; default "
+              "$ADVISOR_REGION).")
+@click.option("--from", "source", default=None, metavar="URL|FOLDER",
+              help="Where the Price List files are: the Bulk API's base URL (default AWS's, or "
+                   "$ADVISOR_PRICE_LIST_URL) or a folder of downloaded files in the same layout.")
+@json_option
+@handles_errors
+def prices_refresh(regions: tuple[str, ...], source: str | None, as_json: bool) -> None:
+    """Rebuild price tables from AWS's public Price List files (no AWS account needed): SageMaker hosting and
+    training instances, Lambda, ElastiCache, S3 and DynamoDB. Prices the files do not give keep their own date and
+    source; the table goes to DATA_DIR/prices/REGION.json and is used from then on."""
+    import sys
+
+    from advisor import service
+    from advisor.core import settings
+
+    answer = service.refresh_prices(list(regions) or [settings.get("REGION")], source,
+                                    ProgressBar(sys.stderr.isatty() and not as_json))
+    if as_json:
+        _emit_json(answer)
+        return
+    for r in answer["regions"]:
+        files = ", ".join(f"{name} {s['keys']} prices (published {s['published']})"
+                          for name, s in r["services"].items())
+        click.echo(f"{r['region']}: {files}")
+        click.echo(f"  {len(r['changed'])} prices changed or added; {len(r['kept'])} kept their earlier source; "
+                   f"written to {r['written']}")
+        for key, change in sorted(r["changed"].items())[:20]:
+            before = "unpriced" if change["before"] is None else f"{change['before']:.10g}"
+            click.echo(f"    {key:<40} {before:>14} -> {change['after']:.10g} USD")
+        if len(r["changed"]) > 20:
+            click.echo(f"    ... and {len(r['changed']) - 20} more (--json lists them all)")
 
 
 @main.command()

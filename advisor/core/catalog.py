@@ -60,6 +60,7 @@ def _sizes(family: str, rows: list[tuple[str, int, float]], **extra) -> list[Ins
 _GENERAL = [("large", 2, 8), ("xlarge", 4, 16), ("2xlarge", 8, 32), ("4xlarge", 16, 64), ("12xlarge", 48, 192),
             ("24xlarge", 96, 384)]
 _COMPUTE = [("large", 2, 4), ("xlarge", 4, 8), ("2xlarge", 8, 16), ("4xlarge", 16, 32)]
+_MEMORY = [("large", 2, 16), ("xlarge", 4, 32), ("2xlarge", 8, 64), ("4xlarge", 16, 128)]
 _BURST = [("medium", 2, 4), ("large", 2, 8), ("xlarge", 4, 16), ("2xlarge", 8, 32)]
 # EC2's published baseline CPU per vCPU of the burstable families (a sustained endpoint lives on it).
 _BASELINE = {"t2.medium": 0.20, "t2.large": 0.30, "t2.xlarge": 0.225, "t2.2xlarge": 0.17,
@@ -72,13 +73,17 @@ INSTANCE_TYPES: dict[str, InstanceType] = {t.name: t for t in [
     *_sizes("c6i", _COMPUTE + [("8xlarge", 32, 64), ("16xlarge", 64, 128)]),
     *_sizes("c7i", _COMPUTE + [("8xlarge", 32, 64), ("16xlarge", 64, 128)]),
     *_sizes("c7g", [("large", 2, 4), ("xlarge", 4, 8), ("2xlarge", 8, 16)], architecture="arm64"),
-    *_sizes("r5", [("large", 2, 16), ("xlarge", 4, 32), ("2xlarge", 8, 64), ("4xlarge", 16, 128)]),
+    *_sizes("c6g", _COMPUTE, architecture="arm64"),
+    *_sizes("m6g", _GENERAL[:4], architecture="arm64"),
+    *_sizes("r5", _MEMORY), *_sizes("r6i", _MEMORY), *_sizes("r7i", _MEMORY),
+    *_sizes("r6g", _MEMORY, architecture="arm64"),
     *_sizes("g4dn", [("xlarge", 4, 16), ("2xlarge", 8, 32), ("4xlarge", 16, 64)], gpu="NVIDIA T4", gpu_count=1),
     InstanceType("g4dn.12xlarge", 48, 192, gpu="NVIDIA T4", gpu_count=4),
     *_sizes("g5", [("xlarge", 4, 16), ("2xlarge", 8, 32), ("4xlarge", 16, 64)], gpu="NVIDIA A10G", gpu_count=1),
     InstanceType("g5.12xlarge", 48, 192, gpu="NVIDIA A10G", gpu_count=4),
     *_sizes("g6", [("xlarge", 4, 16), ("2xlarge", 8, 32), ("4xlarge", 16, 64)], gpu="NVIDIA L4", gpu_count=1),
     InstanceType("g6.12xlarge", 48, 192, gpu="NVIDIA L4", gpu_count=4),
+    *_sizes("g6e", [("xlarge", 4, 32), ("2xlarge", 8, 64), ("4xlarge", 16, 128)], gpu="NVIDIA L40S", gpu_count=1),
     InstanceType("inf1.xlarge", 4, 8, accelerator="AWS Inferentia"),
     InstanceType("inf1.2xlarge", 8, 16, accelerator="AWS Inferentia"),
     InstanceType("inf1.6xlarge", 24, 48, accelerator="AWS Inferentia x4"),

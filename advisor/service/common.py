@@ -7,7 +7,7 @@ import logging
 import math
 from typing import Any, Callable
 
-from advisor.core import catalog, platforms, settings
+from advisor.core import platforms, settings
 from advisor.core.domain import Config
 from advisor.core.errors import BadInput, NotFound
 from advisor.service import state
@@ -123,16 +123,3 @@ def _workload_and_version(body: dict[str, Any]) -> tuple[str, str]:
         raise NotFound(f"unknown workload {workload_id!r}", hint="see `advisor workloads` for the known ones",
                        fields={"workload": "unknown"})
     return workload_id, version
-
-
-def prices_show(region: str | None = None) -> dict[str, Any]:
-    from advisor.core import prices as price_tables
-
-    table = price_tables.load(region or settings.get("REGION"), settings.get("PRICE_OVERRIDES"),
-                              settings.get("DISCOUNTS"))
-    data = table.to_dict()
-    priced = {k.removeprefix("sagemaker.") for k in table.prices if k.startswith("sagemaker.ml.")}
-    data["unpriced_instance_types"] = sorted(t.sagemaker_name for t in catalog.INSTANCE_TYPES.values()
-                                             if t.sagemaker_name not in priced)
-    data["regions"] = price_tables.available_regions()
-    return data

@@ -22,7 +22,7 @@ class EC2(InstanceSized):
     def processor(self, config: Config) -> str:
         return "cpu"
 
-    def price_key(self, config: Config) -> str:
+    def price_key(self, config: Config, prices: object = None) -> str:
         return f"ec2.{config.instance_type}"
 
 

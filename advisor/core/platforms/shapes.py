@@ -63,7 +63,7 @@ class InstanceSized(Platform):
         itype = catalog.instance_type(config.instance_type or "")
         return "gpu" if itype.gpu else "accelerator" if itype.accelerator else "cpu"
 
-    def price_key(self, config: Config) -> str:
+    def price_key(self, config: Config, prices: "PriceTable | None" = None) -> str:
         return f"sagemaker.{config.instance_type}"
 
     def hourly_usd(self, config: Config, prices: "PriceTable",
@@ -71,7 +71,7 @@ class InstanceSized(Platform):
         """One instance's price per hour: the measurements' own figure where they give one, else the table's."""
         if hourly_overrides and config.instance_type in hourly_overrides:
             return hourly_overrides[config.instance_type]
-        return prices.usd(self.price_key(config))
+        return prices.usd(self.price_key(config, prices))
 
     def objective_usd(self, config: Config, metric_ms: float, deadline: bool, rps: float, prices: "PriceTable",
                       hourly_overrides: dict[str, float]) -> float | None:
@@ -84,7 +84,7 @@ class InstanceSized(Platform):
 
     def trial_cost_bound(self, config: Config, invocations: int, prices: "PriceTable",
                          timeout_s: float | None = None) -> float:
-        hourly = prices.usd(self.price_key(config))
+        hourly = prices.usd(self.price_key(config, prices))
         if hourly is None:
             raise BadInput(f"{config.instance_type} has no price in the {prices.region} table, so its trial cannot be "
                            "bounded", hint="set ADVISOR_PRICE_OVERRIDES for it, or leave it out",
