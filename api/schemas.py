@@ -98,6 +98,7 @@ TRAINING_RUN = {
                    "channel": {"type": "string", "example": "memcached"},
                    "steps": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
                    "resume": {"type": "string", "minLength": 1},
+                   "backend": {"type": "string", "enum": ["local", "aws"], "default": "local"},
                    "budget_s": {"type": "number", "minimum": 1, "description": "seconds between checkpoints"}},
     "additionalProperties": False,
 }

@@ -19,23 +19,28 @@ from advisor.cli import ProgressBar, _emit_json, handles_errors, json_option, ma
               help="...exchanging through memcached (started here), memcached=HOST:PORT, s3=BUCKET or dynamodb=TABLE.")
 @click.option("--steps", type=int, default=None, help="Steps to train (default: the recommendation's epochs).")
 @click.option("--resume", default=None, help="Carry on a stopped run from its checkpoints.")
+@click.option("--backend", type=click.Choice(["local", "aws"]), default=None,
+              help="local: worker processes here (Lambda's CPU share emulated; the default); aws: Lambda workers over "
+                   "S3 or DynamoDB, or a SageMaker training job for a sagemaker-training config.")
 @click.option("--checkpoint-every", "budget_s", type=float, default=None,
               help="Seconds between checkpoints (each worker's invocation budget; default 30).")
 @json_option
 @handles_errors
 def train(recommendation: str | None, workload: str | None, config: str | None, workers: int | None,
-          channel: str | None, steps: int | None, resume: str | None, budget_s: float | None, as_json: bool) -> None:
-    """Run a training job as the recommendation describes it, on this machine (Lambda's CPU share emulated), with
-    checkpoints: Ctrl-C stops it, `--resume RUN` carries it on."""
+          channel: str | None, steps: int | None, resume: str | None, backend: str | None, budget_s: float | None,
+          as_json: bool) -> None:
+    """Run a training job as the recommendation describes it, on this machine (Lambda's CPU share emulated) or on
+    AWS, with checkpoints: Ctrl-C stops it (on AWS, the run's function is deleted), `--resume RUN` carries it on."""
     from advisor.cli.signals import terminate_as_interrupt
     from advisor.service import training_runs
 
     body: dict[str, Any] = {"recommendation": recommendation, "workload": workload, "config": config,
                             "workers": workers, "channel": channel, "steps": steps, "resume": resume,
-                            "budget_s": budget_s}
+                            "backend": backend, "budget_s": budget_s}
     prepared = training_runs.prepare({k: v for k, v in body.items() if v is not None})
     if not as_json:
-        click.echo(f"run {prepared['run_id']}: {prepared['config'].key}, {prepared['steps']} steps", err=True)
+        where = "on AWS" if prepared["backend"] == "aws" else "here (Lambda's CPU share emulated)"
+        click.echo(f"run {prepared['run_id']}: {prepared['config'].key}, {prepared['steps']} steps, {where}", err=True)
     with terminate_as_interrupt():
         record = training_runs.execute(prepared, ProgressBar(sys.stderr.isatty() and not as_json))
     if as_json:

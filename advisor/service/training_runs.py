@@ -1,9 +1,10 @@
-"""Training runs: carry out a serverless-training configuration (a recommendation's, or one named) on the local
-backend, as worker processes under Lambda's CPU share exchanging gradients through a channel; checkpointed, so a
-run that was stopped resumes where it was; recorded with its measured time and cost beside the prediction.
+"""Training runs: carry out a training configuration (a recommendation's, or one named) and record it with its
+measured time, cost and held-out quality beside the prediction; checkpointed, so a run that was stopped resumes
+where it was.
 
-A Memcached channel without an address is started by the run on a free loopback port (as the tests start theirs).
-Runs on AWS (Lambda workers, a SageMaker training job) are not started from here yet.
+Here (the local backend): serverless training as worker processes under Lambda's CPU share, exchanging gradients
+through a channel; a Memcached channel without an address is started by the run on a free loopback port. On AWS
+(service/cloud_training.py): Lambda workers over S3 or DynamoDB, or a SageMaker training job.
 """
 
 from __future__ import annotations
@@ -24,15 +25,27 @@ KIND = "training-run"
 DEFAULT_BUDGET_S = 30.0  # one local invocation's time budget: a checkpoint at least this often
 
 
+BACKENDS = {"local": ("lambda-workers",), "aws": ("lambda-workers", "instances")}  # the trainings each runs
+
+
+def _backend(body: dict[str, Any]) -> str:
+    backend = str(body.get("backend") or "local")
+    if backend not in BACKENDS:
+        raise BadInput(f"runs go to the local backend or to AWS, not {backend!r}", hint="--backend local|aws",
+                       fields={"backend": "unknown"})
+    return backend
+
+
 def _config(body: dict[str, Any]) -> tuple[str, Config, dict[str, Any] | None]:
-    """(workload, the lambda-training config, the recommendation it carries out or None)."""
+    """(workload, the training config, the recommendation it carries out or None)."""
+    runs = BACKENDS[_backend(body)]
     if body.get("recommendation"):
         rec = store().get_recommendation(str(body["recommendation"]))
         chosen = rec["chosen"]
-        if platforms.get(chosen["platform"]).training != "lambda-workers":
-            raise BadInput(f"recommendation {rec['id']} is for {chosen['platform']}; runs carry out serverless "
-                           "training (lambda-training) here", hint="recommend with --platform lambda-training",
-                           fields={"recommendation": "not lambda-training"})
+        if platforms.get(chosen["platform"]).training not in runs:
+            raise BadInput(f"recommendation {rec['id']} is for {chosen['platform']}, which this backend does not "
+                           "train on", hint="serverless training (lambda-training) runs here and on AWS; training "
+                           "jobs (sagemaker-training) with --backend aws", fields={"recommendation": "not runnable"})
         config = Config.from_dict({k: chosen[k] for k in ("platform", "memory_mb", "instance_type", "instance_count",
                                                           "architecture", "channel") if k in chosen})
         return rec["workload"], config, rec
@@ -44,9 +57,12 @@ def _config(body: dict[str, Any]) -> tuple[str, Config, dict[str, Any] | None]:
     from advisor.service.common import config_from_text
 
     base = config_from_text(str(body["config"]))
-    if platforms.of(base).training != "lambda-workers":
-        raise BadInput("runs carry out serverless training here", hint="e.g. --config lambda-training:1769",
-                       fields={"config": "not lambda-training"})
+    if platforms.of(base).training not in runs:
+        raise BadInput(f"{base.key} is not a training config this backend runs", hint="e.g. --config "
+                       "lambda-training:1769, or sagemaker-training:ml.c5.xlarge:2 with --backend aws",
+                       fields={"config": "not runnable"})
+    if platforms.of(base).training == "instances":
+        return str(workload), platforms.validate(base), None
     workers = _number(body, "workers", 1, int, 1)
     channel = body.get("channel") or None
     if workers > 1 and not channel:
@@ -131,55 +147,72 @@ def prepare(body: dict[str, Any]) -> dict[str, Any]:
     spec = runnable(workload)
     channel = _channel_spec(request, config)
     steps = _steps(request, rec, spec, config.instance_count)
+    backend = _backend(request)
+    if backend == "aws":
+        from advisor.service.cloud_training import check
+
+        check(spec, config, channel)
     if run_id is None:
         run_id = store().create_job(KIND, request)
     store().update_job(run_id, status="running", message=f"{config.key}: {steps} steps")
     return {"run_id": run_id, "request": request, "config": config, "rec": rec, "spec": spec, "channel": channel,
-            "steps": steps, "epoch_steps": _epoch_steps(rec, spec, config.instance_count)}
+            "steps": steps, "epoch_steps": _epoch_steps(rec, spec, config.instance_count), "backend": backend}
 
 
 def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
     """Train to the end (from the checkpoints, when resuming) and record what was measured."""
-    run_id, config, steps = prepared["run_id"], prepared["config"], prepared["steps"]
-    directory = Path(settings.get("DATA_DIR")) / "runs" / run_id
-    directory.mkdir(parents=True, exist_ok=True)
-    align_checkpoints(directory, run_id, config.instance_count)
+    run_id = prepared["run_id"]
     started = time.monotonic()
     try:
-        with _channel_server(prepared["channel"]) as live_channel:
-            results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
-                             progress, started, prepared["epoch_steps"] or steps)
+        if prepared["backend"] == "aws":
+            from advisor.service.cloud_training import train_on_aws
+
+            result = train_on_aws(prepared, progress, started)
+        else:
+            result = _train_here(prepared, progress, started)
     except BaseException as exc:
         store().update_job(run_id, status="failed", error={
             "code": "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
             "message": str(exc)[:500] or type(exc).__name__,
             "hint": f"carry on with `advisor train --resume {run_id}`", "fields": {}})
         raise
-    result = _measured(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
-    result["held_out"] = held_out(prepared["spec"], directory, run_id)
-    result["held_out_epochs"] = results[0].get("held_out", [])  # worker 0's, at each epoch's end in this session
+    result["backend"] = prepared["backend"]
     store().update_job(run_id, status="succeeded", progress=1.0, result=result)
     progress(1.0, "done")
     return store().get_job(run_id)
 
 
-def align_checkpoints(directory: Path, run_id: str, workers: int) -> int:
+def _train_here(prepared: dict[str, Any], progress: Progress, started: float) -> dict[str, Any]:
+    """The run as worker processes on this machine; what it measured."""
+    from advisor.workloads.serverless_training.worker import FileCheckpoints
+
+    run_id, config, steps = prepared["run_id"], prepared["config"], prepared["steps"]
+    directory = Path(settings.get("DATA_DIR")) / "runs" / run_id
+    directory.mkdir(parents=True, exist_ok=True)
+    align_checkpoints(FileCheckpoints(str(directory)), run_id, config.instance_count)
+    with _channel_server(prepared["channel"]) as live_channel:
+        results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
+                         progress, started, prepared["epoch_steps"] or steps)
+    result = measured_on_lambda(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
+    result["held_out"] = held_out(prepared["spec"], directory, run_id)
+    result["held_out_epochs"] = results[0].get("held_out", [])  # worker 0's, at each epoch's end in this session
+    return result
+
+
+def align_checkpoints(checkpoints: Any, run_id: str, workers: int) -> int:
     """Put every worker at the step of the least advanced one, and return it. Workers checkpoint at their own
     moments, so a run stopped by a kill leaves them at different steps; as every worker holds the same weights and
     optimizer state at a given step (they apply the same averaged gradient), the least advanced one's checkpoint
-    is every worker's, and the resumed run is the uninterrupted one."""
-    from advisor.workloads.serverless_training.worker import FileCheckpoints
-
-    checkpoints = FileCheckpoints(str(directory))
+    is every worker's, and the resumed run is the uninterrupted one. CHECKPOINTS: a folder's or S3's."""
     saved = {w: checkpoints.load(run_id, w) for w in range(workers)}
     if not any(saved.values()):
         return 0
     if not all(saved.values()):  # a worker never checkpointed: every one starts over
         for w in range(workers):
-            Path(checkpoints.key(run_id, w)).unlink(missing_ok=True)
+            checkpoints.delete(checkpoints.key(run_id, w))
         return 0
     behind = min(saved, key=lambda w: saved[w][0])  # type: ignore[index]
-    data = Path(checkpoints.key(run_id, behind)).read_bytes()
+    data = checkpoints._read(checkpoints.key(run_id, behind))
     for w in range(workers):
         if w != behind:
             checkpoints._write(checkpoints.key(run_id, w), data)
@@ -215,9 +248,11 @@ def _train(run_id: str, spec: Any, config: Config, steps: int, channel: dict[str
         done.set()
 
 
-def _measured(run_id: str, config: Config, steps: int, results: list[dict[str, Any]], seconds: float,
-              rec: dict[str, Any] | None) -> dict[str, Any]:
-    """What the run measured and what it cost, beside what the recommendation predicted."""
+def measured_on_lambda(run_id: str, config: Config, steps: int, results: list[dict[str, Any]], seconds: float,
+                       rec: dict[str, Any] | None, billed_ms: float | None = None,
+                       channel_usd: float | None = None) -> dict[str, Any]:
+    """What the run measured and what it cost, beside what the recommendation predicted. BILLED_MS: a worker's
+    Lambda time where it was measured apart from the wall time (on AWS); CHANNEL_USD: the channel's requests."""
     import statistics
 
     from advisor.core import prices as price_tables
@@ -225,15 +260,19 @@ def _measured(run_id: str, config: Config, steps: int, results: list[dict[str, A
     table = price_tables.from_settings()
     gbs, req = platforms.of(config).unit_prices(config, table)
     invocations = max(r["invocations"] for r in results)
-    cost = costs.training_on_lambda(config.instance_count, config.memory_mb or 0, seconds * 1000, invocations, gbs, req)
+    cost = costs.training_on_lambda(config.instance_count, config.memory_mb or 0,
+                                    seconds * 1000 if billed_ms is None else billed_ms, invocations, gbs, req,
+                                    channel_request_usd=channel_usd or 0.0)
     step_ms = [ms for r in results for ms in r["step_ms"]]
     losses = results[0].get("losses") or []
     return {"config": config.to_dict(), "key": config.key, "steps": steps, "measured_s": round(seconds, 3),
             "step_ms_median": round(statistics.median(step_ms), 3) if step_ms else None,
             "invocations_per_worker": invocations, "loss_first": losses[0] if losses else None,
             "loss_last": losses[-1] if losses else None,
-            "usd_measured": round(cost.usd_total or 0.0, 6), "usd_measured_note": "Lambda compute and requests at "
-            "the measured time (local: emulated on this machine); channel charges not included",
+            "usd_measured": round(cost.usd_total or 0.0, 6), "usd_measured_note": (
+                "Lambda compute and requests at the measured time (local: emulated on this machine); channel "
+                "charges not included" if channel_usd is None else "Lambda compute of every invocation, requests, "
+                "and the channel's requests"),
             "predicted_s": round(rec["predicted"]["duration_ms"] / 1000, 3) if rec and "duration_ms" in
             rec.get("predicted", {}) else None,
             "usd_predicted": rec["cost"]["usd_total"] if rec else None, "run": run_id}

@@ -58,6 +58,9 @@ class Checkpoints:
                 return None
             raise
 
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def save(self, run: str, worker: int, step: int, weights: list[np.ndarray], optimizer: list[np.ndarray]) -> None:
         buf = io.BytesIO()
         arrays = {f"w{k}": w for k, w in enumerate(weights)} | {f"o{k}": o for k, o in enumerate(optimizer)}
@@ -100,6 +103,14 @@ class FileCheckpoints(Checkpoints):
                 return f.read()
         except FileNotFoundError:
             return None
+
+    def delete(self, key: str) -> None:
+        import os
+
+        try:
+            os.unlink(key)
+        except FileNotFoundError:
+            pass
 
 
 def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: float,
