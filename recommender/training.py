@@ -3,6 +3,11 @@
 Everything is extrapolated from training slices (profilers/training.py): the step time at a config's CPU share
 and, for Lambda, the analytical model of the exchange (recommender/serverless_model.py) over each probed channel.
 A candidate meets the deadline when the upper end of its predicted duration does; the cheapest such is chosen.
+
+Measured runs (`advisor train`) correct the Lambda model: each run's iteration time over the model's prediction for
+its own config is a ratio, and every Lambda candidate exchanging through the same channel (or none, for one worker)
+is scaled by the geometric mean of that channel's ratios. A run measures the exchange as well as the compute, which
+the slices take apart, so its ratio is applied per channel, never carried to another one.
 """
 
 from __future__ import annotations
@@ -71,9 +76,30 @@ def on_instances(profile: Profile, job: TrainingJob, sla: SLA, prices: PriceTabl
     return ev
 
 
+@dataclass(frozen=True)
+class MeasuredRun:
+    """A training run's measured iteration (a worker's whole step: compute, exchange and wait), median of its steps."""
+
+    run: str
+    config: Config
+    iteration_ms: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    factor: float = 1.0
+    runs: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str:
+        return (f"; x {self.factor:.2f} from {len(self.runs)} measured run(s) on this channel ({', '.join(self.runs)})"
+                if self.runs else "")
+
+
 def on_lambda(profile: Profile, workers: int, channel: str | None, job: TrainingJob, sla: SLA,
-              prices: PriceTable) -> Evaluated:
-    """WORKERS Lambda workers of the slice's memory exchanging through CHANNEL (none for one worker)."""
+              prices: PriceTable, calibration: Calibration = Calibration()) -> Evaluated:
+    """WORKERS Lambda workers of the slice's memory exchanging through CHANNEL (none for one worker), the model's
+    step scaled by CALIBRATION."""
     from recommender.serverless_fit import channels_in, sparsity_in
 
     s = profile.summary
@@ -94,16 +120,17 @@ def on_lambda(profile: Profile, workers: int, channel: str | None, job: Training
                                        OPTIMIZED, shared_server=channel == "memcached", density=sparsity_in(s),
                                        compressions=COMPRESSIONS, prepare_s=s.get("batch_ms", 0.0) / 1000)
     iterations = job.iterations(workers, int(s.get("batch_size", job.batch_size)))
-    seconds, invocations = serverless_model.run_seconds(step.seconds, iterations, s.get("restart_ms", 0.0) / 1000)
+    step_s = step.seconds * calibration.factor
+    seconds, invocations = serverless_model.run_seconds(step_s, iterations, s.get("restart_ms", 0.0) / 1000)
     duration = _within_model_error(seconds * 1000, basis=(
-        f"{iterations} iterations x {step.seconds * 1000:.0f} ms (compute {step.compute_s * 1000:.0f}, exchange "
+        f"{iterations} iterations x {step_s * 1000:.0f} ms (compute {step.compute_s * 1000:.0f}, exchange "
         f"{step.exchange_s * 1000:.0f}, wait {step.wait_s * 1000:.0f}"
-        f"{f'; {sync.segments} segment(s), {sync.compress}' if channel else ''}), "
+        f"{f'; {sync.segments} segment(s), {sync.compress}' if channel else ''}{calibration.note}), "
         f"{invocations} invocation(s) per worker; within a factor {1 + LAMBDA_MODEL_ERROR:.2f} (the model's "
         f"measured error)"))
     ev.predicted["duration_ms"] = duration
-    ev.predicted["iteration_ms"] = _within_model_error(step.seconds * 1000, basis="compute + gradient exchange + "
-                                                       "wait for the slowest worker")
+    ev.predicted["iteration_ms"] = _within_model_error(step_s * 1000, basis="compute + gradient exchange + "
+                                                       "wait for the slowest worker" + calibration.note)
     ev.reach = duration.high
     try:
         gbs, req = platforms.of(config).unit_prices(config, prices)
@@ -159,11 +186,37 @@ def _channel_costs(channel: str | None, ex: serverless_model.Exchange, workers: 
     return usd, 0.0, None
 
 
+def calibrations(runs: list[MeasuredRun], slices: list[Profile], job: TrainingJob, sla: SLA,
+                 prices: PriceTable) -> dict[str | None, Calibration]:
+    """Per channel (None: one worker), the geometric mean of its runs' measured over predicted iteration. A run whose
+    memory size has no slice has no prediction to compare with, and is left out."""
+    by_memory = {(p.config.memory_mb, p.config.architecture): p for p in slices
+                 if platforms.of(p.config).training == "lambda-workers"}
+    ratios: dict[str | None, list[tuple[str, float]]] = {}
+    for run in runs:
+        profile = by_memory.get((run.config.memory_mb, run.config.architecture))
+        if profile is None or run.iteration_ms <= 0:
+            continue
+        channel = run.config.channel if run.config.instance_count > 1 else None
+        predicted = on_lambda(profile, run.config.instance_count, channel, job, sla, prices).predicted
+        if "iteration_ms" in predicted:
+            ratios.setdefault(channel, []).append((run.run, run.iteration_ms / predicted["iteration_ms"].value))
+    return {channel: Calibration(math.exp(sum(math.log(r) for _, r in found) / len(found)),
+                                 tuple(name for name, _ in found)) for channel, found in ratios.items()}
+
+
+def training_slices(profiles: list[Profile]) -> list[Profile]:
+    return [p for p in profiles if p.feasible and "step_ms" in p.summary]
+
+
 def recommend_training(profiles: list[Profile], sla: SLA, job: TrainingJob, prices: PriceTable,
-                       channels: tuple[str, ...] = CHANNELS) -> SearchResult:
-    """Every candidate the slices support, predicted, priced and checked against the deadline."""
+                       channels: tuple[str, ...] = CHANNELS,
+                       corrected: dict[str | None, Calibration] | None = None) -> SearchResult:
+    """Every candidate the slices support, predicted (Lambda's corrected per channel by measured runs: see
+    `calibrations`), priced and checked against the deadline."""
     considered: list[Evaluated] = []
-    slices = [p for p in profiles if p.feasible and "step_ms" in p.summary]
+    slices = training_slices(profiles)
+    corrected = corrected or {}
     for profile in slices:
         runs_on = platforms.of(profile.config).training
         if runs_on == "instances":
@@ -171,7 +224,8 @@ def recommend_training(profiles: list[Profile], sla: SLA, job: TrainingJob, pric
         elif runs_on == "lambda-workers":
             for workers in WORKER_COUNTS:
                 for channel in ((None,) if workers == 1 else channels):
-                    considered.append(on_lambda(profile, workers, channel, job, sla, prices))
+                    considered.append(on_lambda(profile, workers, channel, job, sla, prices,
+                                                corrected.get(channel, Calibration())))
     measured = {p.config.shape for p in slices}
     on_instances_platforms = tuple(n for n in platforms.names("training") if platforms.get(n).training == "instances")
     for config in platforms.candidates(on_instances_platforms):

@@ -63,14 +63,21 @@ def recommend_training(request: Any, version: str) -> tuple[dict, bytes]:
         raise BadInput("a training deadline needs the samples per epoch", hint="e.g. --samples 1000000",
                        fields={"samples": "required"})
     job = TrainingJob(samples, request.epochs, spec.batch_size if spec else 256, gradient_bytes(spec) if spec else 0)
+    from advisor.service.training_runs import measured_runs
+    from recommender.training import calibrations, training_slices
+
     table = price_tables.from_settings()
+    runs = measured_runs(request.workload)
+    if runs:  # a new run changes the answer
+        version = f"{version}+runs:{','.join(sorted(r.run for r in runs))}"
     rec_id = request.answer_id(version, table.fingerprint, table.region, samples)
     profiles = [p for p in store().profiles(request.workload) if platforms.of(p.config).training]
     if not any("step_ms" in p.summary for p in profiles):
         raise NoFeasibleConfig(f"workload {request.workload!r} has no training slices yet",
                                hint=f"run `advisor profile --workload {request.workload}` first",
                                fields={"workload": "no training slices"})
-    result = search_training(profiles, request.sla, job, table)
+    corrected = calibrations(runs, training_slices(profiles), job, request.sla, table) if runs else {}
+    result = search_training(profiles, request.sla, job, table, corrected=corrected)
     basis = answers.basis(
         request, table, profiles, samples=samples, epochs=request.epochs,
         model="training slices extrapolated: iterations x step time on instances; on Lambda, the analytical model of "
@@ -78,6 +85,9 @@ def recommend_training(request: Any, version: str) -> tuple[dict, bytes]:
         notes=["local slices emulate Lambda's CPU share and instance vCPUs on this machine's CPUs; channel probes "
                "measure the channels configured here, not AWS's"]
         if any(p.method.startswith("local:") for p in profiles) else [])
+    if corrected:  # channel -> measured/predicted iteration of its runs
+        basis["corrected_by_runs"] = {channel or "none": {"factor": round(c.factor, 4), "runs": list(c.runs)}
+                                      for channel, c in corrected.items()}
     answers.raise_if_none_meets(result, request, basis, "relax the deadline or profile more configs")
     answer = answers.recommendation(rec_id, request.workload, request.sla, result, "duration_ms",
                                     [p.config.to_dict() for p in profiles], basis)

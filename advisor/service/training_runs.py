@@ -176,7 +176,7 @@ def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) ->
             "message": str(exc)[:500] or type(exc).__name__,
             "hint": f"carry on with `advisor train --resume {run_id}`", "fields": {}})
         raise
-    result["backend"] = prepared["backend"]
+    result.update(backend=prepared["backend"], workload=prepared["spec"].id)
     store().update_job(run_id, status="succeeded", progress=1.0, result=result)
     progress(1.0, "done")
     return store().get_job(run_id)
@@ -296,6 +296,21 @@ def held_out(spec: Any, directory: Path, run_id: str) -> dict[str, Any]:
 
 def list_runs() -> list[dict[str, Any]]:
     return store().list_jobs(KIND)
+
+
+def measured_runs(workload: str) -> list[Any]:
+    """WORKLOAD's finished serverless-training runs, as what they tell the training model (recommender/training.py)."""
+    from recommender.training import MeasuredRun
+
+    out = []
+    for record in list_runs():
+        result = record.get("result") or {}
+        if record["status"] != "succeeded" or result.get("workload") != workload or not result.get("step_ms_median"):
+            continue
+        config = Config.from_dict(result["config"])
+        if platforms.of(config).training == "lambda-workers":
+            out.append(MeasuredRun(record["id"], config, float(result["step_ms_median"])))
+    return out
 
 
 def get_run(run_id: str) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from advisor.cli import main
 from advisor.core.domain import SLA, Config, Measurement, Profile
 from api import create_app
 from recommender import serverless_model
-from recommender.training import TrainingJob, on_instances, on_lambda, recommend_training
+from recommender.training import (Calibration, MeasuredRun, TrainingJob, calibrations, on_instances, on_lambda,
+                                   recommend_training)
 
 WORKLOAD = "ncf-recommender-train"
 CHANNEL = {"request_ms": 2.0, "mb_per_s": 100.0, "item_limit_kb": 380.0, "reduce_mb_per_s": 500.0,
@@ -104,6 +105,32 @@ def test_an_unprobed_channel_and_an_unprofiled_type_are_rejected_for_no_basis():
     assert reasons["sagemaker-training/ml.c5.xlarge x1"].startswith("no basis")
 
 
+def test_measured_runs_correct_their_channel_and_leave_the_others():
+    sla = SLA.parse("deadline<=15m")
+    predicted = {channel: on_lambda(SLICES[2], 4, channel, JOB, sla, TABLE).predicted["iteration_ms"].value
+                 for channel in ("s3", "dynamodb")}
+    runs = [MeasuredRun("run-a", Config("lambda-training", 1769, None, 4, "x86_64", "s3"), predicted["s3"] * 2.0),
+            MeasuredRun("run-b", Config("lambda-training", 1769, None, 4, "x86_64", "s3"), predicted["s3"] * 8.0),
+            MeasuredRun("run-c", Config("lambda-training", 3008, None, 4, "x86_64", "s3"), 1.0)]  # no slice: left out
+    corrected = calibrations(runs, SLICES, JOB, sla, TABLE)
+    assert set(corrected) == {"s3"} and corrected["s3"].runs == ("run-a", "run-b")
+    assert corrected["s3"].factor == pytest.approx(4.0)  # the geometric mean of 2 and 8
+    plain = recommend_training(SLICES, sla, JOB, TABLE)
+    fixed = recommend_training(SLICES, sla, JOB, TABLE, corrected=corrected)
+
+    def by_key(result):
+        return {e.config.key: e for e in result.considered}
+
+    s3_key, ddb_key = ("lambda-training/1769MB/x86_64 x8 via s3", "lambda-training/1769MB/x86_64 x8 via dynamodb")
+    assert by_key(fixed)[s3_key].predicted["iteration_ms"].value == pytest.approx(
+        4.0 * by_key(plain)[s3_key].predicted["iteration_ms"].value)
+    assert "x 4.00 from 2 measured run(s)" in by_key(fixed)[s3_key].predicted["duration_ms"].basis
+    assert by_key(fixed)[s3_key].cost.usd_total > by_key(plain)[s3_key].cost.usd_total
+    assert by_key(fixed)[ddb_key].predicted["duration_ms"].value == by_key(plain)[ddb_key].predicted[
+        "duration_ms"].value  # another channel's runs say nothing of DynamoDB's exchange
+    assert Calibration().note == ""
+
+
 @pytest.fixture()
 def sliced(data_dir):
     service.store().add_profiles(SLICES, "training")
@@ -125,6 +152,20 @@ def test_recommend_a_deadline_over_the_cli_and_the_api(sliced):
     client = create_app({"TESTING": True}).test_client()
     api = client.post("/recommend", json={"workload": WORKLOAD, "sla": "deadline<=15m", "epochs": 10})
     assert api.status_code == 200 and api.get_json()["chosen"] == answer["chosen"]
+
+
+def test_a_stored_run_corrects_the_next_answer_and_is_named_in_its_basis(sliced):
+    body = {"workload": WORKLOAD, "sla": "deadline<=15m", "epochs": 10}
+    before = service.recommend(body)
+    assert "corrected_by_runs" not in before["basis"]
+    config = Config("lambda-training", 1769, None, 8, "x86_64", "s3")
+    run_id = service.store().create_job("training-run", {"workload": WORKLOAD})  # as `advisor train` records a run
+    service.store().update_job(run_id, status="succeeded", result={
+        "workload": WORKLOAD, "config": config.to_dict(), "key": config.key, "step_ms_median": 900.0})
+    after = service.recommend(body)
+    assert after["id"] != before["id"]  # a new run is a new answer, not a cached one
+    assert after["basis"]["corrected_by_runs"]["s3"]["runs"] == [run_id]
+    assert after["basis"]["corrected_by_runs"]["s3"]["factor"] > 1
 
 
 def test_bad_training_requests_get_the_error_shape(sliced, data_dir):
