@@ -58,10 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AWS_SAGEMAKER_MODEL_DATA", None, "s3:// URI of the model archive those endpoints load."),
     Setting("AWS_MODEL_BUCKET", None, "s3://bucket/prefix where your own models are uploaded, packaged for TF "
             "Serving, for SageMaker trials of them."),
-    Setting("AWS_TRAINING_IMAGE", None, "Training container image URI for training slices on SageMaker."),
-    Setting("AWS_TRAINING_OUTPUT", None, "s3:// prefix where training slices write their output."),
+    Setting("AWS_TRAINING_IMAGE", None, "Training container image URI for training slices and runs on SageMaker."),
+    Setting("AWS_TRAINING_OUTPUT", None, "s3:// prefix where training jobs write their output (and Lambda training "
+            "runs their checkpoints, when the channel is not S3)."),
     Setting("CONFIDENCE", 0.9, "Default probability with which a recommendation must meet the SLA.", float),
     Setting("HOURS_PER_MONTH", 730.0, "Hours in a billing month for monthly costs.", float),
+    Setting("PRICE_LIST_URL", "https://pricing.us-east-1.amazonaws.com", "Base URL of AWS's Price List Bulk API "
+            "files, which `advisor prices refresh` reads (or a folder of them in the same layout)."),
     Setting("PRICE_OVERRIDES", {}, 'JSON object of price overrides by key, e.g. {"sagemaker.ml.m5.large": 0.1}.',
             _json_object),
     Setting("DISCOUNTS", {}, 'JSON object of discount fractions per service, e.g. {"lambda": 0.17, "sagemaker": 0.3}.',

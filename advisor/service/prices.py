@@ -17,7 +17,6 @@ from advisor.core import catalog, settings
 from advisor.core.errors import AwsUnavailable, BadInput
 from advisor.service.common import Progress
 
-PRICE_LIST_URL = "https://pricing.us-east-1.amazonaws.com"  # AWS's Price List Bulk API (public files)
 MAX_OFFER_BYTES = 2 * 1024**3  # a service's per-region file; SageMaker's is tens of MB
 
 
@@ -48,7 +47,7 @@ def refresh(regions: list[str], source: str | None = None, progress: Progress = 
         if not region.replace("-", "").isalnum() or region.count("-") < 2:
             raise BadInput(f"{region!r} is not an AWS region name", hint="e.g. us-east-1, eu-west-1, ap-southeast-1",
                            fields={"region": "not a region"})
-    base = source or os.environ.get("ADVISOR_PRICE_LIST_URL") or PRICE_LIST_URL
+    base = source or str(settings.get("PRICE_LIST_URL"))
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     out_dir = price_tables.refreshed_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
