@@ -64,7 +64,7 @@ def _lambda_workers(prepared: dict[str, Any], progress: Progress, started: float
     from advisor.backends.aws.training_runs import LambdaWorkerRun, summarise
     from advisor.core import costs, prices
     from advisor.core.aws import client
-    from advisor.service.training_runs import align_checkpoints, measured_on_lambda
+    from advisor.service.run_measures import align_checkpoints, measured_on_lambda
     from advisor.workloads.serverless_training.sync import OPTIMIZED
     from advisor.workloads.serverless_training.worker import Checkpoints
     from recommender.training import channel_unit_prices
