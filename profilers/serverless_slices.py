@@ -61,6 +61,13 @@ def run_local(run: str, spec: WorkloadSpec, workers: int, steps: int, channel: d
     return _spawn([dict(job, worker=w) for w in range(workers)], share or lambda_share(memory_mb))
 
 
+def progress_path(checkpoint_dir: str, run: str) -> str:
+    """Where a local run's worker 0 keeps its latest step and loss."""
+    import os
+
+    return os.path.join(checkpoint_dir, run, "progress-w0.json")
+
+
 def lambda_share(memory_mb: int) -> float:
     return catalog.lambda_vcpus(memory_mb)
 
@@ -159,16 +166,18 @@ def _worker_main(job: dict[str, Any]) -> dict[str, Any]:
     if job["mode"] == "probe":
         return _probe_main(job)
     from advisor.workloads.serverless_training.handler import make_channel
-    from advisor.workloads.serverless_training.worker import FileCheckpoints, RunConfig, train
+    from advisor.workloads.serverless_training.worker import FileCheckpoints, ProgressFile, RunConfig, train
 
     cfg = RunConfig(job["run"], job["worker"], job["workers"], job["steps"], WorkloadSpec.from_dict(job["spec"]),
                     SyncOptions(**job["sync"]), evaluate_every=int(job.get("evaluate_every", 0)))
     channel = make_channel(job["channel"]) if job.get("channel") else None
     checkpoints = FileCheckpoints(job["checkpoint_dir"])
+    on_step = ProgressFile(progress_path(job["checkpoint_dir"], cfg.run), cfg.steps) \
+        if cfg.worker == 0 and job["mode"] == "train" else None
     invocations, steps, cpu, batches, exchanges, phases, losses, nonzero, held_out = 0, [], [], [], [], [], [], [], []
     while invocations < job["max_invocations"]:
         invocations += 1
-        result = train(cfg, channel, checkpoints, job["budget_s"])
+        result = train(cfg, channel, checkpoints, job["budget_s"], on_step=on_step)
         steps += result["step_ms"]
         cpu += result["cpu_ms"]
         batches += result["batch_ms"]

@@ -63,7 +63,7 @@ def _lambda_workers(prepared: dict[str, Any], progress: Progress, started: float
 
     from advisor.backends.aws.training_runs import LambdaWorkerRun, summarise
     from advisor.core import costs, prices
-    from advisor.core.aws import client
+    from advisor.core.aws import client, translated
     from advisor.service.run_measures import align_checkpoints, measured_on_lambda
     from advisor.workloads.serverless_training.sync import OPTIMIZED
     from advisor.workloads.serverless_training.worker import Checkpoints
@@ -75,7 +75,8 @@ def _lambda_workers(prepared: dict[str, Any], progress: Progress, started: float
     checkpoints = Checkpoints(s3, bucket, CHECKPOINT_PREFIX)
     align_checkpoints(checkpoints, run_id, config.instance_count)
     for worker in range(config.instance_count):  # a resumed run starts without the stopped one's errors
-        s3.delete_object(Bucket=bucket, Key=f"{CHECKPOINT_PREFIX}/{run_id}/results/w{worker}-error.json")
+        with translated("s3", "DeleteObject"):
+            s3.delete_object(Bucket=bucket, Key=f"{CHECKPOINT_PREFIX}/{run_id}/results/w{worker}-error.json")
     code_bucket, _, code_key = str(settings.get("AWS_LAMBDA_CODE"))[5:].partition("/")
     event = {"run": run_id, "workers": config.instance_count, "steps": steps, "spec": prepared["spec"].to_dict(),
              "sync": asdict(OPTIMIZED), "evaluate_every": prepared["epoch_steps"] or steps,

@@ -193,7 +193,7 @@ def _train_here(prepared: dict[str, Any], progress: Progress, started: float) ->
     align_checkpoints(FileCheckpoints(str(directory)), run_id, config.instance_count)
     with _channel_server(prepared["channel"]) as live_channel:
         results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
-                         progress, started, prepared["epoch_steps"] or steps)
+                         progress, started, prepared["epoch_steps"] or steps, _predicted_s(prepared["rec"]))
     result = measured_on_lambda(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
     result["held_out"] = held_out(prepared["spec"], directory, run_id)
     result["held_out_epochs"] = results[0].get("held_out", [])  # worker 0's, at each epoch's end in this session
@@ -205,19 +205,34 @@ def run(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[st
     return execute(prepare(body), progress)
 
 
+def _predicted_s(rec: dict[str, Any] | None) -> float | None:
+    """The run's duration the recommendation predicted, in seconds (None without one)."""
+    duration = (rec or {}).get("predicted", {}).get("duration_ms")
+    return duration / 1000.0 if duration else None
+
+
 def _train(run_id: str, spec: Any, config: Config, steps: int, channel: dict[str, Any] | None, directory: Path,
-           request: dict[str, Any], progress: Progress, started: float, evaluate_every: int) -> list[dict[str, Any]]:
+           request: dict[str, Any], progress: Progress, started: float, evaluate_every: int,
+           predicted_s: float | None = None) -> list[dict[str, Any]]:
     from advisor.workloads.serverless_training.worker import FileCheckpoints
     from profilers.serverless_slices import run_local
 
     done = threading.Event()
+    predicted = f" of {predicted_s:.0f} s predicted" if predicted_s else ""
 
-    def watch() -> None:  # the progress bar: worker 0's checkpointed step
+    def watch() -> None:  # the progress bar: worker 0's latest step and loss
+        from advisor.workloads.serverless_training.worker import ProgressFile
+        from profilers.serverless_slices import progress_path
+
         checkpoints = FileCheckpoints(str(directory))
         while not done.wait(1.0):
-            saved = checkpoints.load(run_id, 0)
-            step = saved[0] if saved else 0
-            progress(step / steps, f"{config.key}: step {step}/{steps}, {time.monotonic() - started:.0f} s")
+            latest = ProgressFile.read(progress_path(str(directory), run_id))
+            if latest is None:
+                saved = checkpoints.load(run_id, 0)
+                latest = {"step": saved[0] if saved else 0, "loss": None}
+            loss = f", loss {latest['loss']:.4f}" if latest.get("loss") is not None else ""
+            progress(latest["step"] / steps, f"{config.key}: step {latest['step']}/{steps}{loss}, "
+                                             f"{time.monotonic() - started:.0f} s{predicted}")
 
     threading.Thread(target=watch, daemon=True).start()
     try:

@@ -129,6 +129,24 @@ def test_local_worker_processes_train_to_identical_weights(memcached_server, tmp
     assert saved[0][0] == saved[1][0] == 4
     assert all(np.array_equal(a, b) for a, b in zip(saved[0][1], saved[1][1]))
     assert results[0]["method"].startswith("local:")
+    from advisor.workloads.serverless_training.worker import ProgressFile
+    from profilers.serverless_slices import progress_path
+
+    shown = ProgressFile.read(progress_path(str(tmp_path), "local"))  # what a progress bar shows: the last step
+    assert shown == {"step": 4, "loss": results[0]["losses"][-1]}
+
+
+def test_the_progress_file_is_written_at_most_every_interval_and_at_the_end(tmp_path):
+    from advisor.workloads.serverless_training.worker import ProgressFile
+
+    path = str(tmp_path / "run" / "progress-w0.json")
+    report = ProgressFile(path, steps=3, interval_s=3600)
+    assert ProgressFile.read(path) is None
+    report(1, 0.9)
+    report(2, 0.8)  # within the interval: not written
+    assert ProgressFile.read(path) == {"step": 1, "loss": 0.9}
+    report(3, 0.7)  # the last step always is
+    assert ProgressFile.read(path) == {"step": 3, "loss": 0.7}
 
 
 def test_probe_processes_at_once_measure_each_clients_bandwidth(memcached_server):  # noqa: F811

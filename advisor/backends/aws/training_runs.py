@@ -68,7 +68,7 @@ class LambdaWorkerRun:
             self.control.get_waiter("function_active_v2").wait(FunctionName=self.function_name,
                                                               WaiterConfig={"Delay": 1, "MaxAttempts": 300})
         for worker in range(self.event["workers"]):
-            with translated("lambda", "Invoke"):
+            with translated("lambda", "InvokeFunction"):
                 self.control.invoke(FunctionName=self.function_name, InvocationType="Event",
                                     Payload=json.dumps(dict(self.event, worker=worker)).encode())
 
@@ -76,7 +76,7 @@ class LambdaWorkerRun:
         """Every worker's invocation reports so far, in order; raises TrialFailed when a worker reported an error."""
         out: dict[int, list[dict[str, Any]]] = {w: [] for w in range(self.event["workers"])}
         keys = []
-        with translated("s3", "ListObjectsV2"):
+        with translated("s3", "ListBucket"):
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
                                                                           Prefix=self.results_prefix):
                 keys += [o["Key"] for o in page.get("Contents", [])]
@@ -108,7 +108,9 @@ class LambdaWorkerRun:
                 raise TrialFailed(f"no worker of run {self.run_id} reported for {self.stall_s:.0f} s",
                                   hint=f"see /aws/lambda/{self.function_name} in CloudWatch; `advisor train --resume "
                                        f"{self.run_id}` carries on from the checkpoints")
-            progress(min(done) / steps, f"{self.config.key} on AWS: step {min(done)}/{steps}, "
+            latest = [r["losses"][-1] for r in reports.get(0, []) if r.get("losses")]
+            loss = f", loss {latest[-1]:.4f}" if latest else ""
+            progress(min(done) / steps, f"{self.config.key} on AWS: step {min(done)}/{steps}{loss}, "
                                         f"{clock() - started:.0f} s")
             sleep(self.poll_s)
 

@@ -77,6 +77,37 @@ class Checkpoints:
         return int(data["step"]), weights, optimizer
 
 
+class ProgressFile:
+    """A local worker's latest step and loss in a small JSON file beside its checkpoints, written at most every
+    INTERVAL_S seconds (atomically) and at the last step: what a progress bar shows between checkpoints."""
+
+    def __init__(self, path: str, steps: int, interval_s: float = 1.0) -> None:
+        self.path, self.steps, self.interval_s, self._last = path, steps, interval_s, 0.0
+
+    def __call__(self, step: int, loss: float) -> None:
+        import json
+        import os
+
+        now = time.monotonic()
+        if now - self._last < self.interval_s and step < self.steps:
+            return
+        self._last = now
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(self.path + ".tmp", "w") as f:
+            json.dump({"step": step, "loss": loss}, f)
+        os.replace(self.path + ".tmp", self.path)
+
+    @staticmethod
+    def read(path: str) -> dict[str, Any] | None:
+        import json
+
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+
 class FileCheckpoints(Checkpoints):
     """The same checkpoints in a local folder, for workers run as local processes. Written atomically."""
 
@@ -114,8 +145,10 @@ class FileCheckpoints(Checkpoints):
 
 
 def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: float,
-          clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
-    """Train from the checkpoint (or the start) until done or out of budget; return what happened."""
+          clock: Callable[[], float] = time.monotonic,
+          on_step: Callable[[int, float], None] | None = None) -> dict[str, Any]:
+    """Train from the checkpoint (or the start) until done or out of budget; return what happened. ON_STEP is told
+    each finished step's number and loss (a progress display)."""
     from advisor.workloads.ncf import _quiet_tensorflow
     from advisor.workloads.training_tasks import task_for
 
@@ -183,6 +216,8 @@ def train(cfg: RunConfig, channel: Any, checkpoints: Checkpoints, budget_s: floa
             losses.append(float(loss))
             step_ms.append((time.perf_counter() - step_began) * 1000.0)
             cpu_ms.append((time.process_time() - cpu_began) * 1000.0)
+            if on_step is not None:
+                on_step(step + 1, losses[-1])
             if _scores_after(cfg, step):
                 from advisor.workloads.training_tasks import score
 
