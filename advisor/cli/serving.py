@@ -29,6 +29,8 @@ def prices_show(region: str | None, as_json: bool) -> None:
     click.echo(f"Prices for {data['region']} as of {data['as_of']} (USD, on-demand; {origin})")
     if data["note"]:
         click.echo(f"  {data['note']}")
+    if data.get("stale"):
+        click.echo(f"  Warning: {data['stale']}")
     click.echo(f"  {'KEY':<36} {'PRICE':>14}  {'UNIT':<44} {'CONFIDENCE':<10} {'AS OF':<10} SOURCE")
     for key, p in data["prices"].items():
         shown = f"{p['effective_usd']:.10g}"
@@ -48,9 +50,10 @@ def prices_show(region: str | None, as_json: bool) -> None:
 @click.option("--from", "source", default=None, metavar="URL|FOLDER",
               help="Where the Price List files are: the Bulk API's base URL (default AWS's, or "
                    "$ADVISOR_PRICE_LIST_URL) or a folder of downloaded files in the same layout.")
+@click.option("--force", is_flag=True, help="Replace a refreshed table even if it was edited by hand since.")
 @json_option
 @handles_errors
-def prices_refresh(regions: tuple[str, ...], source: str | None, as_json: bool) -> None:
+def prices_refresh(regions: tuple[str, ...], source: str | None, force: bool, as_json: bool) -> None:
     """Rebuild price tables from AWS's public Price List files (no AWS account needed): SageMaker hosting and
     training instances, Lambda, ElastiCache, S3 and DynamoDB. Prices the files do not give keep their own date and
     source; the table goes to DATA_DIR/prices/REGION.json and is used from then on."""
@@ -60,7 +63,7 @@ def prices_refresh(regions: tuple[str, ...], source: str | None, as_json: bool) 
     from advisor.core import settings
 
     answer = service.refresh_prices(list(regions) or [settings.get("REGION")], source,
-                                    ProgressBar(sys.stderr.isatty() and not as_json))
+                                    ProgressBar(sys.stderr.isatty() and not as_json), force=force)
     if as_json:
         _emit_json(answer)
         return

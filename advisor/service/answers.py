@@ -96,6 +96,11 @@ def basis(request: Any, table: Any, profiles: list[Any], model: str, **more: Any
     if any(p.method.startswith("local:") for p in profiles):
         notes.append("local profiles emulate Lambda's CPU share and instance vCPUs on this machine's CPUs; "
                      "they are not measurements on AWS hardware")
+    import datetime as dt
+
+    stale = table.staleness(dt.datetime.now(dt.timezone.utc).date().isoformat())
+    if stale:
+        notes.append(stale)
     out = {"profiles": len(profiles), "prices_as_of": table.as_of, "region": table.region, "model": model,
            "confidence": request.confidence, "measured_by": sorted({p.method for p in profiles}),
            "rps_assumed": request.rps is None, "seed": request.seed, "notes": notes}

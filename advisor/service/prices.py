@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core import catalog, settings
-from advisor.core.errors import AwsUnavailable, BadInput
+from advisor.core.errors import AwsUnavailable, BadInput, Conflict
 from advisor.service.common import Progress
 
 MAX_OFFER_BYTES = 2 * 1024**3  # a service's per-region file; SageMaker's is tens of MB
@@ -31,12 +31,15 @@ def prices_show(region: str | None = None) -> dict[str, Any]:
                                              if t.sagemaker_name not in priced)
     data["regions"] = price_tables.available_regions()
     data["refreshed"] = (price_tables.refreshed_dir() / f"{table.region}.json").is_file()
+    data["stale"] = table.staleness(dt.datetime.now(dt.timezone.utc).date().isoformat())
     return data
 
 
-def refresh(regions: list[str], source: str | None = None, progress: Progress = lambda f, m: None) -> dict[str, Any]:
+def refresh(regions: list[str], source: str | None = None, progress: Progress = lambda f, m: None,
+            force: bool = False) -> dict[str, Any]:
     """Rebuild each of REGIONS' tables from the Price List files at SOURCE (a base URL or a folder; default AWS's
-    Bulk API, or ADVISOR_PRICE_LIST_URL); what each file gave and what changed, per region."""
+    Bulk API, or ADVISOR_PRICE_LIST_URL); what each file gave and what changed, per region. A table edited by hand
+    since the last refresh is not overwritten unless FORCE."""
     from advisor.core import prices as price_tables
     from advisor.core.prices.price_list import SERVICES, refreshed_table
 
@@ -51,6 +54,14 @@ def refresh(regions: list[str], source: str | None = None, progress: Progress = 
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     out_dir = price_tables.refreshed_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
+    for region in regions:
+        current = out_dir / f"{region}.json"
+        if current.is_file() and not force:
+            raw = json.loads(current.read_text())
+            if raw.get("prices_digest") != price_tables.prices_digest(raw):
+                raise Conflict(f"{current} was edited by hand since it was refreshed", hint="keep your edits as "
+                               "ADVISOR_PRICE_OVERRIDES and refresh again, or pass --force to replace the file",
+                               fields={"region": "edited by hand"})
     answers = []
     steps = len(regions) * len(SERVICES)
     for r, region in enumerate(regions):
@@ -61,6 +72,7 @@ def refresh(regions: list[str], source: str | None = None, progress: Progress = 
         current = out_dir / f"{region}.json"
         previous = json.loads(current.read_text()) if current.is_file() else price_tables.shipped_raw(region)
         table, summary = refreshed_table(region, offers, previous, today)
+        table["prices_digest"] = price_tables.prices_digest(table)
         tmp = current.with_name(f".{region}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
         tmp.replace(current)  # atomic: a reader sees the old table or the new one

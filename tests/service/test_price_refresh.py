@@ -14,7 +14,7 @@ import pytest
 from advisor import service
 from advisor.core import prices
 from advisor.core.domain import Config
-from advisor.core.errors import AwsUnavailable, BadInput
+from advisor.core.errors import AwsUnavailable, BadInput, Conflict
 from advisor.core.platforms import get as platform
 from advisor.core.prices.price_list import BULK_PATH, SERVICES
 from tests.support.servers import free_port
@@ -169,3 +169,25 @@ def test_the_command_prints_what_changed(data_dir, offer_folder):
     assert "refreshed from AWS's Price List" in shown.output and "2026-11-20" in shown.output
     bad = CliRunner().invoke(main, ["prices", "refresh", "--region", "mars", "--from", str(offer_folder)])
     assert bad.exit_code == 2 and "not an AWS region name" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_table_edited_by_hand_is_not_overwritten_without_force(data_dir, offer_folder):
+    service.refresh_prices(["eu-west-1"], str(offer_folder))
+    path = prices.refreshed_dir() / "eu-west-1.json"
+    edited = json.loads(path.read_text())
+    edited["prices"]["sagemaker.ml.c5.large"]["usd"] = 0.09  # a negotiated price, typed in
+    path.write_text(json.dumps(edited))
+    with pytest.raises(Conflict) as caught:
+        service.refresh_prices(["eu-west-1"], str(offer_folder))
+    assert "PRICE_OVERRIDES" in caught.value.hint and "--force" in caught.value.hint
+    assert prices.load("eu-west-1").usd("sagemaker.ml.c5.large") == 0.09  # kept
+    service.refresh_prices(["eu-west-1"], str(offer_folder), force=True)
+    assert prices.load("eu-west-1").usd("sagemaker.ml.c5.large") == 0.115
+
+
+def test_an_old_table_is_flagged_where_it_is_used():
+    table = prices.load("us-east-1")
+    assert table.staleness(table.as_of) is None
+    assert table.staleness("2026-11-30") is None  # within FRESH_DAYS
+    warning = table.staleness("2027-06-01")
+    assert "212 days old" in warning and "advisor prices refresh --region us-east-1" in warning

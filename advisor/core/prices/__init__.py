@@ -21,6 +21,9 @@ from typing import Any
 from advisor.core.errors import BadInput, NotFound
 
 
+FRESH_DAYS = 90  # a table older than this is flagged where it is used
+
+
 @dataclass(frozen=True)
 class Price:
     key: str
@@ -46,6 +49,19 @@ class PriceTable:
 
     def get(self, key: str) -> Price | None:
         return self.prices.get(key)
+
+    def staleness(self, today: str) -> str | None:
+        """A warning when the table is older than FRESH_DAYS on TODAY (an ISO date), else None."""
+        import datetime as dt
+
+        try:
+            age = (dt.date.fromisoformat(today) - dt.date.fromisoformat(self.as_of)).days
+        except ValueError:
+            return None
+        if age <= FRESH_DAYS:
+            return None
+        return (f"the {self.region} prices are {age} days old (as of {self.as_of}): `advisor prices refresh "
+                f"--region {self.region}` reads AWS's current ones")
 
     def usd(self, key: str) -> float | None:
         price = self.prices.get(key)
@@ -90,6 +106,14 @@ def _table_file(region: str) -> tuple[Any, float]:
     if refreshed.is_file():
         return refreshed, refreshed.stat().st_mtime
     return resources.files(__package__) / f"{region}.json", 0.0
+
+
+def prices_digest(raw: dict[str, Any]) -> str:
+    """A digest of a table's prices: `advisor prices refresh` stores it, and a file whose prices no longer match it
+    was edited by hand since."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(raw.get("prices", {}), sort_keys=True).encode()).hexdigest()
 
 
 def shipped_raw(region: str) -> dict[str, Any] | None:
