@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -49,6 +49,22 @@ def _profile_from_row(row: Any, rows_of_measurements: list[Any] | None = None) -
                    ms, bool(row.feasible), row.note)
 
 
+def _retry_locked(statement: Any, timeout_s: float) -> Any:
+    """Run STATEMENT, retrying in 1-5 ms steps while SQLite says the database is locked, up to TIMEOUT_S."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout_s
+    delay = 0.001
+    while True:
+        try:
+            return statement()
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.005)
+
+
 class Store(Records):
     """The advisor's database. One instance per process; safe to share between threads."""
 
@@ -79,27 +95,20 @@ class Store(Records):
 
     def _begin(self, conn: Any) -> None:
         """Writers take the write lock up front (BEGIN IMMEDIATE), retrying in short steps until the timeout,
-        so two processes writing at once wait milliseconds, not SQLite's 100 ms sleeps."""
+        so two processes writing at once wait milliseconds, not SQLite's 100 ms sleeps. Readers start their snapshot
+        at once, with the same retries: in WAL mode a reader is refused only while another connection recovers the
+        WAL index (several processes opening the database at once, as a server's workers do when they start)."""
         if not conn.info.get("write"):
             conn.exec_driver_sql("BEGIN")
+            _retry_locked(lambda: conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1"), self.busy_timeout_s)
             return
-        deadline = time.monotonic() + self.busy_timeout_s
-        delay = 0.001
-        while True:
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except OperationalError as exc:
-                if "locked" not in str(exc).lower() or time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.005)
+        _retry_locked(lambda: conn.exec_driver_sql("BEGIN IMMEDIATE"), self.busy_timeout_s)
 
     @staticmethod
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # transactions are begun by `_begin`, not by the driver
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _retry_locked(lambda: cur.execute("PRAGMA journal_mode=WAL"), 5.0)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -136,7 +145,10 @@ class Store(Records):
 
     # -- schema ---------------------------------------------------------------------------------------------
     def init(self) -> "Store":
-        """Create the schema, or migrate it to SCHEMA_VERSION."""
+        """Create the schema, or migrate it to SCHEMA_VERSION. A store already at it is only read: a server's
+        workers open it at once while its scheduler writes, and need not queue for the write lock."""
+        if self._current_version() == SCHEMA_VERSION:
+            return self
         with self._tx() as conn:
             metadata.create_all(conn)
             row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
@@ -149,6 +161,14 @@ class Store(Records):
                     conn.exec_driver_sql(statement)
                 conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(target)))
         return self
+
+    def _current_version(self) -> int | None:
+        """The schema's version, or None when there is no schema yet."""
+        with self._read() as conn:
+            if not inspect(conn).has_table(meta.name):
+                return None
+            row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        return int(row[0]) if row else None
 
     def schema_version(self) -> int:
         with self._read() as conn:
