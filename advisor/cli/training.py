@@ -11,9 +11,11 @@ from advisor.cli import ProgressBar, _emit_json, handles_errors, json_option, ma
 
 
 @main.command()
-@click.option("--recommendation", default=None, help="A deadline recommendation whose lambda-training config to run.")
+@click.option("--recommendation", default=None,
+              help="A deadline recommendation whose training config to run (sagemaker-training: with --backend aws).")
 @click.option("--workload", default=None, help="Instead: the workload to train...")
-@click.option("--config", default=None, help="...on this config, e.g. lambda-training:1769...")
+@click.option("--config", default=None,
+              help="...on this config, e.g. lambda-training:1769 (or sagemaker-training:ml.c5.xlarge:2 on AWS)...")
 @click.option("--workers", type=int, default=None, help="...with this many workers...")
 @click.option("--channel", default=None,
               help="...exchanging through memcached (started here), memcached=HOST:PORT, s3=BUCKET or dynamodb=TABLE.")
