@@ -64,7 +64,7 @@ def _lambda_workers(prepared: dict[str, Any], progress: Progress, started: float
     from advisor.backends.aws.training_runs import LambdaWorkerRun, summarise
     from advisor.core import costs, prices
     from advisor.core.aws import client, translated
-    from advisor.service.run_measures import align_checkpoints, measured_on_lambda
+    from advisor.service.run_measures import align_checkpoints, clear_channel, measured_on_lambda
     from advisor.workloads.serverless_training.sync import OPTIMIZED
     from advisor.workloads.serverless_training.worker import Checkpoints
     from recommender.training import channel_unit_prices
@@ -82,10 +82,13 @@ def _lambda_workers(prepared: dict[str, Any], progress: Progress, started: float
              "sync": asdict(OPTIMIZED), "evaluate_every": prepared["epoch_steps"] or steps,
              "channel": dict(prepared["channel"] or {"kind": "s3", "bucket": bucket}, prefix=f"grads/{run_id}"),
              "checkpoints": {"bucket": bucket, "prefix": CHECKPOINT_PREFIX}}
-    with LambdaWorkerRun(run_id, event, config, settings.get("AWS_ROLE_ARN"),
-                         {"S3Bucket": code_bucket, "S3Key": code_key}, s3=s3) as run:
-        run.start()
-        results = summarise(run.wait(steps, progress, started))
+    try:
+        with LambdaWorkerRun(run_id, event, config, settings.get("AWS_ROLE_ARN"),
+                             {"S3Bucket": code_bucket, "S3Key": code_key}, s3=s3) as run:
+            run.start()
+            results = summarise(run.wait(steps, progress, started))
+    finally:  # the checkpoints stay for --resume; the gradients of the steps are of no further use
+        cleared = clear_channel(event["channel"], run_id)
     table = prices.from_settings()
     usage = {k: sum(r["usage"].get(k, 0) for r in results) for k in ("puts", "gets", "write_units", "read_units")}
     channel_usd = costs.channel_usd(event["channel"]["kind"], usage["puts"], usage["gets"], usage["write_units"],
@@ -96,6 +99,7 @@ def _lambda_workers(prepared: dict[str, Any], progress: Progress, started: float
     result["held_out"] = {k: v for k, v in epochs[-1].items() if k in ("loss", "auc", "rows")} if epochs else {}
     result["held_out_epochs"] = epochs
     result["checkpoints"] = f"s3://{bucket}/{CHECKPOINT_PREFIX}/{run_id}/"
+    result["channel_items_removed"] = cleared
     return result
 
 

@@ -57,3 +57,17 @@ def measured_on_lambda(run_id: str, config: Config, steps: int, results: list[di
             "predicted_s": round(rec["predicted"]["duration_ms"] / 1000, 3) if rec and "duration_ms" in
             rec.get("predicted", {}) else None,
             "usd_predicted": rec["cost"]["usd_total"] if rec else None, "run": run_id}
+
+
+def clear_channel(spec: dict[str, Any] | None, run_id: str) -> int:
+    """Remove what the run left in its channel (S3 keeps every step's objects until they are deleted); the number
+    of items removed. Never fails the run: a store that cannot be reached now keeps them, as it would have."""
+    if not spec or spec.get("kind") != "s3":
+        return 0
+    from advisor.workloads.serverless_training.handler import make_channel
+
+    try:
+        return make_channel(spec).clear(run_id)
+    except Exception:  # noqa: BLE001 - housekeeping: the run's outcome stands
+        return 0
+

@@ -184,17 +184,21 @@ def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) ->
 
 def _train_here(prepared: dict[str, Any], progress: Progress, started: float) -> dict[str, Any]:
     """The run as worker processes on this machine; what it measured."""
-    from advisor.service.run_measures import align_checkpoints, measured_on_lambda
+    from advisor.service.run_measures import align_checkpoints, clear_channel, measured_on_lambda
     from advisor.workloads.serverless_training.worker import FileCheckpoints
 
     run_id, config, steps = prepared["run_id"], prepared["config"], prepared["steps"]
     directory = Path(settings.get("DATA_DIR")) / "runs" / run_id
     directory.mkdir(parents=True, exist_ok=True)
     align_checkpoints(FileCheckpoints(str(directory)), run_id, config.instance_count)
-    with _channel_server(prepared["channel"]) as live_channel:
-        results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
-                         progress, started, prepared["epoch_steps"] or steps, _predicted_s(prepared["rec"]))
+    try:
+        with _channel_server(prepared["channel"]) as live_channel:
+            results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
+                             progress, started, prepared["epoch_steps"] or steps, _predicted_s(prepared["rec"]))
+    finally:
+        cleared = clear_channel(prepared["channel"], run_id)
     result = measured_on_lambda(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
+    result["channel_items_removed"] = cleared
     result["held_out"] = held_out(prepared["spec"], directory, run_id)
     result["held_out_epochs"] = results[0].get("held_out", [])  # worker 0's, at each epoch's end in this session
     return result

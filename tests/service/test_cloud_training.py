@@ -54,6 +54,9 @@ def test_lambda_workers_train_through_s3_re_invoking_themselves(aws_run_settings
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="runs", Prefix=f"advisor-runs/{record['id']}/")["Contents"]]
     assert f"advisor-runs/{record['id']}/checkpoint-w1.npz" in keys
     assert sum("/results/w0-" in k for k in keys) == 3
+    # every step's segments and aggregates are deleted once the run has ended; S3 would keep (and bill) them
+    assert result["channel_items_removed"] > 0
+    assert s3.list_objects_v2(Bucket="runs", Prefix=f"grads/{record['id']}/").get("KeyCount") == 0
 
 
 @needs_tf

@@ -50,6 +50,11 @@ def test_dynamodb_enforces_its_item_limit_and_the_channel_stays_under_it(dynamod
     assert usage["puts"] == 4  # 1.3 MB in parts of at most 380 KB
     assert usage["write_units"] >= 1_300_000 // 1024
     assert channel.get("missing") is None
+    import time
+
+    item = dynamodb.get_item(TableName="grads", Key={"k": {"S": "run1/step3/worker0"}})["Item"]
+    expires = int(item["expires_at"]["N"])  # for the table's TTL: DynamoDB deletes it by itself, at no charge
+    assert time.time() + 86_000 < expires <= time.time() + 86_400
 
 
 def test_s3_round_trip_and_requests_counted(s3):
@@ -57,6 +62,16 @@ def test_s3_round_trip_and_requests_counted(s3):
     channel.put("step1/w0", GRADIENT)
     assert channel.get("step1/w0") == GRADIENT
     assert channel.usage.snapshot()["puts"] == 1 and channel.get("step1/nothing") is None
+
+
+def test_s3_clears_a_finished_runs_objects_and_no_other(s3):
+    ours, theirs = S3Channel("grads", "runs", s3), S3Channel("grads", "runs", s3)
+    for step in range(3):
+        ours.put(f"run-a/step{step}/w0", b"x" * 10)
+    theirs.put("run-b/step0/w0", b"y")
+    assert ours.clear("run-a") == 3
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="grads")["Contents"]] == ["runs/run-b/step0/w0"]
+    assert ours.clear("run-a") == 0
 
 
 def test_memcached_refuses_a_full_mebibyte_and_the_channel_splits(memcache, memcached_server):  # noqa: F811

@@ -93,6 +93,11 @@ class ChunkedChannel:
     def _get_item(self, key: str) -> bytes | None:
         raise NotImplementedError
 
+    def clear(self, run: str) -> int:
+        """Remove what RUN left in the store, once it has ended; how many items. A store that expires items by
+        itself (Memcached; DynamoDB with TTL on) needs nothing done."""
+        return 0
+
     def put(self, key: str, value: bytes) -> None:
         """The later parts first and the first part (which holds the count) last: a reader that finds the first
         part finds them all, so a poll that misses costs exactly one request."""

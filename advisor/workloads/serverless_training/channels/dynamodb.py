@@ -1,7 +1,9 @@
 """DynamoDB as a channel. An item is at most 400 KB including attribute names, so values are split into parts
 well under that; parts are written with BatchWriteItem (at most 25 items, 16 MB) and read with BatchGetItem (at
 most 100 keys, 16 MB), retrying what DynamoDB returns unprocessed. On-demand pricing counts a write unit per KB
-written and a read unit per 4 KB read (strongly consistent)."""
+written and a read unit per 4 KB read (strongly consistent). Every item carries `expires_at` (a day on): with the
+table's TTL set on that attribute, DynamoDB deletes a run's items by itself, at no charge, where DeleteItem would
+cost as many write units as writing them did."""
 
 from __future__ import annotations
 
@@ -13,6 +15,13 @@ from advisor.workloads.serverless_training.channels.base import (ChunkedChannel,
                                                                  split)
 
 ITEM_LIMIT_BYTES = 400 * 1024
+EXPIRES_AFTER_S = 86_400
+TTL_ATTRIBUTE = "expires_at"
+TTL_BYTES = len(TTL_ATTRIBUTE) + 11  # the attribute's name and a 10-digit number, in the item's size
+
+
+def _item(key: str, data: bytes) -> dict[str, Any]:
+    return {"k": {"S": key}, "v": {"B": data}, TTL_ATTRIBUTE: {"N": str(int(time.time()) + EXPIRES_AFTER_S)}}
 PART_BYTES = 380 * 1024  # room for the key and attribute names inside the 400 KB item
 BATCH_WRITE_ITEMS, BATCH_GET_KEYS, BATCH_BYTES = 25, 100, 16 * 1024**2
 
@@ -31,8 +40,8 @@ class DynamoDBChannel(ChunkedChannel):
         self.batched = batched  # False: one request per part (the naive baseline)
 
     def _put_item(self, key: str, data: bytes) -> None:
-        self.client.put_item(TableName=self.table, Item={"k": {"S": key}, "v": {"B": data}})
-        self.usage.add(puts=1, bytes_written=len(data), write_units=_units(len(data) + len(key) + 2, 1024))
+        self.client.put_item(TableName=self.table, Item=_item(key, data))
+        self.usage.add(puts=1, bytes_written=len(data), write_units=_units(len(data) + len(key) + 2 + TTL_BYTES, 1024))
 
     def _get_item(self, key: str) -> bytes | None:
         item = self.client.get_item(TableName=self.table, Key={"k": {"S": key}}, ConsistentRead=True).get("Item")
@@ -47,7 +56,7 @@ class DynamoDBChannel(ChunkedChannel):
         if not self.batched:
             return super().put(key, value)
         parts = split(value, self.item_limit_bytes)
-        requests = [{"PutRequest": {"Item": {"k": {"S": part_key(key, i)}, "v": {"B": parts[i]}}}}
+        requests = [{"PutRequest": {"Item": _item(part_key(key, i), parts[i])}}
                     for i in list(range(1, len(parts))) + [0]]
         batch: list[dict] = []
         size = 0
@@ -69,7 +78,8 @@ class DynamoDBChannel(ChunkedChannel):
             for request in pending[:done]:
                 item = request["PutRequest"]["Item"]
                 size = len(item["v"]["B"])
-                self.usage.add(puts=1, bytes_written=size, write_units=_units(size + len(item["k"]["S"]) + 2, 1024))
+                self.usage.add(puts=1, bytes_written=size,
+                               write_units=_units(size + len(item["k"]["S"]) + 2 + TTL_BYTES, 1024))
             pending = response.get("UnprocessedItems", {}).get(self.table, [])
             if not pending:
                 return

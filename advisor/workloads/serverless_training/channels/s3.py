@@ -21,6 +21,19 @@ class S3Channel(ChunkedChannel):
         self.bucket, self.prefix, self.client = bucket, prefix.rstrip("/"), client
         self.item_limit_bytes = item_limit_bytes
 
+    def clear(self, run: str) -> int:
+        """Delete RUN's objects (every step's segments and aggregates) in batches of 1,000: S3 keeps them, and
+        bills their storage, until they are deleted."""
+        deleted = 0
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
+                                                                          Prefix=f"{self.prefix}/{run}/"):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            for start in range(0, len(keys), 1000):
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000],
+                                                                       "Quiet": True})
+            deleted += len(keys)
+        return deleted
+
     def _put_item(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
         self.usage.add(puts=1, bytes_written=len(data))
