@@ -123,7 +123,8 @@ SCHEDULE = {
         "sla": {"type": "string", "minLength": 1, "example": "p95<=250ms"},
         "rps": {"type": "number", "exclusiveMinimum": 0},
         "backend": {"type": "string", "enum": ["local", "replay"]},
-        "source": {"type": "string", "description": "replay: a measurements CSV path on the server"},
+        "source": {"type": "string", "description": "replay: a measurements CSV path on the server; prices: a "
+                   "folder of AWS Price List files there"},
         "config": CONFIG, "function": {"type": "string"}, "endpoint": {"type": "string"},
         "action": {"type": "string", "enum": ["notify", "apply"]}, "webhook": {"type": "string"},
         "max_monthly_increase_usd": {"type": "number", "minimum": 0},

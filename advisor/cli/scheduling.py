@@ -48,7 +48,8 @@ def _line(s: dict[str, Any]) -> str:
 @click.option("--rps", type=float, default=None, help="Throughput the SLA must hold at (requests/s).")
 @click.option("--backend", type=click.Choice(["local", "replay"]), default=None,
               help="reprofile: where trials run (replay reads --source each time).")
-@click.option("--source", default=None, help="replay: the measurements CSV to re-read.")
+@click.option("--source", default=None, help="replay: the measurements CSV to re-read; prices: the Price List "
+              "URL or folder to refresh the region's table from first.")
 @click.option("--config", "config_text", default=None,
               help="The deployed config, e.g. lambda:1024 (default: today's recommendation).")
 @click.option("--function", default=None, help="The deployed Lambda function (import, apply).")

@@ -219,13 +219,23 @@ def _import(schedule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prices(schedule: dict[str, Any]) -> dict[str, Any]:
+    """Re-read the price tables (first rebuilt from the Price List at the schedule's source, when it has one) and
+    recompute the finding under them."""
     from advisor.core import prices
 
+    refreshed = None
+    if schedule.get("source"):
+        from advisor.service.prices import refresh
+
+        answer = refresh([settings.get("REGION")], schedule["source"])["regions"][0]
+        refreshed = {"published": {k: v["published"] for k, v in answer["services"].items()},
+                     "changed": len(answer["changed"])}
     table = prices.from_settings()
     last = next((r["outcome"] for r in _schedules().runs(schedule["id"], limit=20) if r["outcome"]), None) or {}
     outcome = _after_measuring(schedule, [], _current(schedule))
     changed = last.get("prices") not in (None, table.fingerprint)
-    return outcome | {"prices": table.fingerprint, "prices_as_of": table.as_of, "prices_changed": changed}
+    return outcome | {"prices": table.fingerprint, "prices_as_of": table.as_of, "prices_changed": changed,
+                      "prices_refreshed": refreshed}
 
 
 def _chosen_now(schedule: dict[str, Any]) -> Config:

@@ -191,3 +191,19 @@ def test_an_old_table_is_flagged_where_it_is_used():
     assert table.staleness("2026-11-30") is None  # within FRESH_DAYS
     warning = table.staleness("2027-06-01")
     assert "212 days old" in warning and "advisor prices refresh --region us-east-1" in warning
+
+
+def test_a_scheduled_prices_job_with_a_source_refreshes_before_it_rejudges(data_dir, offer_folder, monkeypatch):
+    from advisor.service import scheduling
+    from tests.support.profiles import lambda_profile
+
+    monkeypatch.setenv("ADVISOR_REGION", "eu-west-1")
+    service.store().add_profiles([lambda_profile("ncf-recommender", m) for m in (1024, 1769, 2560)])
+    schedule = scheduling.add({"workload": "ncf-recommender", "job": "prices", "every": "1d", "sla": "p95<=1000ms",
+                               "rps": 5, "source": str(offer_folder)})
+    run = scheduling.run_now(schedule["id"])
+    assert run["status"] == "succeeded", run
+    refreshed = run["outcome"]["prices_refreshed"]
+    assert refreshed["published"]["AmazonSageMaker"] == "2026-11-20" and refreshed["changed"] > 0
+    assert run["outcome"]["prices_as_of"] == "2026-11-20"
+    assert prices.from_settings().get("sagemaker.ml.c5.large").source == "aws-price-list-AmazonSageMaker"
