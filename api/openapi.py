@@ -116,11 +116,13 @@ def _document() -> dict[str, Any]:
                                                  "parameters": [{"name": "id", "in": "path", "required": True,
                                                                  "schema": {"type": "string"}}],
                                                  "responses": {**_ok("what was done"), **_errors(401, 404, 409, 500)}}},
-            "/training-runs": {"post": {"summary": "Start a training run on this server (local backend), as "
-                                                  "`advisor train`", "security": secured,
-                                       "requestBody": _body("TrainingRun"),
-                                       "responses": {**_ok("the run, started", 202, "Job"),
-                                                     **_errors(400, 401, 404, 409)}}},
+            "/training-runs": {"get": {"summary": "Training runs, newest first, as `advisor runs`",
+                                       "responses": _ok("the runs")},
+                               "post": {"summary": "Start a training run as `advisor train`: on this server (backend "
+                                                   "local) or on AWS (backend aws)", "security": secured,
+                                        "requestBody": _body("TrainingRun"),
+                                        "responses": {**_ok("the run, started", 202, "Job"),
+                                                      **_errors(400, 401, 404, 409)}}},
             "/training-runs/{id}": {"get": {"summary": "A training run: status, progress, measured against predicted",
                                             "parameters": [{"name": "id", "in": "path", "required": True,
                                                             "schema": {"type": "string"}}],

@@ -147,6 +147,13 @@ def post_training_run() -> Any:
     return jsonify(run), 202, {"Location": f"/training-runs/{run['id']}"}
 
 
+@bp.get("/training-runs")
+def list_training_runs() -> Any:
+    from advisor.service import training_runs
+
+    return jsonify({"runs": training_runs.list_runs()})
+
+
 @bp.get("/training-runs/<run_id>")
 def get_training_run(run_id: str) -> Any:
     from advisor.service import training_runs

@@ -85,7 +85,9 @@ def test_the_api_starts_a_run_and_answers_its_record(data_dir, memcached_server)
         assert time.monotonic() < deadline
         time.sleep(0.5)
     assert record["status"] == "succeeded" and record["result"]["steps"] == 2
+    assert [r["id"] for r in client.get("/training-runs").get_json()["runs"]] == [record["id"]]
     error_of(client.post("/training-runs", json={"workload": "ncf-recommender-tiny"}), 400)
+    error_of(client.post("/training-runs", json={**TINY, "channel": "s3=b", "backend": "azure"}), 400)
     error_of(client.get("/training-runs/job-nothing"), 404)
 
 
