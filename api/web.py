@@ -35,7 +35,27 @@ def _source(w: dict[str, Any]) -> str:
 @bp.get("/ui/workloads/<workload_id>")
 def workload_page(workload_id: str) -> Any:
     workload = service.get_workload(workload_id)
-    return render_template("workload.html", workload=workload, form=suggested_form(workload))
+    runs = training_runs_of(workload_id) if workload["kind"] == "training" else []
+    return render_template("workload.html", workload=workload, form=suggested_form(workload), runs=runs)
+
+
+def training_runs_of(workload_id: str) -> list[dict[str, Any]]:
+    """The workload's training runs, newest first, with what the page shows of each."""
+    from advisor.service import training_runs
+
+    out = []
+    for r in training_runs.list_runs():
+        result = r.get("result") or {}
+        if (result.get("workload") or (r.get("request") or {}).get("workload")) != workload_id:
+            continue
+        held = result.get("held_out") or {}
+        out.append({"id": r["id"], "status": r["status"], "key": result.get("key") or r.get("message") or "",
+                    "backend": result.get("backend") or (r.get("request") or {}).get("backend") or "local",
+                    "steps": result.get("steps"), "measured_s": result.get("measured_s"),
+                    "predicted_s": result.get("predicted_s"), "usd": result.get("usd_measured"),
+                    "loss": held.get("loss"), "auc": held.get("auc"),
+                    "error": (r.get("error") or {}).get("message", "")})
+    return out
 
 
 def _nice(value: float) -> float:

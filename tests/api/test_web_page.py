@@ -34,3 +34,13 @@ def test_a_training_workloads_page_speaks_of_runs(data_dir):
     assert 'name="epochs"' in html and 'name="rps"' not in html and "deadline&lt;=" in html
     assert "40.0 ms" in html and "4.00 MB" in html and "p95" not in html
     assert 'data-kind="training"' in html
+    assert "No runs yet" in html
+    config = Config("lambda-training", 1769, None, 2, "x86_64", "memcached")
+    run_id = service.store().create_job("training-run", {"workload": "ncf-recommender-train"})
+    service.store().update_job(run_id, status="succeeded", result={  # as `advisor train` records a run
+        "workload": "ncf-recommender-train", "config": config.to_dict(), "key": config.key, "steps": 528,
+        "measured_s": 13.1, "predicted_s": None, "usd_measured": 0.000756, "backend": "local",
+        "held_out": {"loss": 0.5693, "auc": 0.773, "rows": 10000}})
+    html = create_app({"TESTING": True}).test_client().get("/ui/workloads/ncf-recommender-train").get_data(
+        as_text=True)
+    assert run_id in html and "13.1 s" in html and "0.5693" in html and "0.773" in html and "here (emulated)" in html
