@@ -63,7 +63,10 @@ def _config(body: dict[str, Any]) -> tuple[str, Config, dict[str, Any] | None]:
                        fields={"config": "not runnable"})
     if platforms.of(base).training == "instances":
         return str(workload), platforms.validate(base), None
-    workers = _number(body, "workers", 1, int, 1)
+    workers = _number(body, "workers", base.instance_count, int, 1)
+    if base.instance_count > 1 and workers != base.instance_count:
+        raise BadInput(f"{body['config']} names {base.instance_count} workers, --workers {workers}",
+                       hint="give the count once", fields={"workers": "conflicts with the config"})
     channel = body.get("channel") or None
     if workers > 1 and not channel:
         raise BadInput("workers exchange gradients through a channel", hint="give --channel memcached (started "

@@ -55,3 +55,14 @@ def test_a_platform_parses_its_own_command_line_spelling():
         Config("sagemaker-realtime", instance_type="ml.c5.large", instance_count=2)
     with pytest.raises(BadInput):
         platforms.get("lambda").parse("lots")
+
+
+def test_a_serverless_training_config_names_its_workers_as_memory_x_count():
+    from advisor.core import platforms
+    from advisor.core.errors import BadInput
+
+    config = platforms.get("lambda-training").parse("1769x8", "arm64")
+    assert (config.memory_mb, config.instance_count, config.architecture) == (1769, 8, "arm64")
+    assert platforms.get("lambda-training").parse("3008").instance_count == 1
+    with pytest.raises(BadInput):
+        platforms.get("lambda-training").parse("1769x")

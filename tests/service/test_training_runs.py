@@ -62,6 +62,8 @@ def test_a_killed_run_resumes_from_its_checkpoints(data_dir):
     ({"workload": "ncf-recommender-tiny"}, BadInput, "recommendation"),
     ({**TINY, "workers": 2}, BadInput, "channel"),
     ({**TINY, "config": "lambda:1769", "channel": "memcached"}, BadInput, "config"),
+    ({**TINY, "config": "lambda-training:1769x4", "channel": "memcached"}, BadInput, "workers"),
+    ({"workload": "ncf-recommender-tiny", "config": "lambda-training:1769x2"}, BadInput, "channel"),
     ({"resume": "job-nothing"}, NotFound, "id"),
     ({"recommendation": "rec-nothing"}, NotFound, "id"),
 ])

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from advisor.core.domain import CHANNELS
+from advisor.core.domain import CHANNELS, Config
+from advisor.core.errors import BadInput
 from advisor.core.platforms.shapes import LambdaSized
 
 
@@ -14,6 +15,17 @@ class LambdaTraining(LambdaSized):
     training = "lambda-workers"
     local_profiler = "training"
     example = "lambda-training:1769"
+
+    def parse(self, value: str, extra: str | None = None) -> Config:
+        """MEMORY, or MEMORYxWORKERS (`1769x8`: eight workers of 1,769 MB)."""
+        memory, times, workers = value.partition("x")
+        config = super().parse(memory, extra)
+        if not times:
+            return config
+        if not workers.isdigit() or int(workers) < 1:
+            raise BadInput(f"workers in {self.name}:{value} is not a whole number", hint="e.g. lambda-training:1769x8",
+                           fields={"config": "bad workers"})
+        return Config(config.platform, config.memory_mb, None, int(workers), config.architecture)
 
 
 PLATFORM = LambdaTraining()
