@@ -202,8 +202,11 @@ def _train_here(prepared: dict[str, Any], progress: Progress, started: float) ->
         cleared = clear_channel(prepared["channel"], run_id)
     result = measured_on_lambda(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
     result["channel_items_removed"] = cleared
-    result["held_out"] = held_out(prepared["spec"], directory, run_id)
-    result["held_out_epochs"] = results[0].get("held_out", [])  # worker 0's, at each epoch's end in this session
+    epochs = results[0].get("held_out", [])  # worker 0's, at each epoch's end and the run's, in this session
+    final = [{k: e[k] for k in ("loss", "auc", "rows")} for e in epochs if e["step"] == steps]
+    # a resumed run that had already reached its end scored nothing now: the checkpoint is scored apart
+    result["held_out"] = final[-1] if final else held_out(prepared["spec"], directory, run_id)
+    result["held_out_epochs"] = epochs
     return result
 
 
