@@ -66,8 +66,12 @@ def _line(r: dict[str, Any]) -> str:
     held = res.get("held_out") or {}
     quality = (f"  held-out loss {held['loss']:.4f}" + (f", AUC {held['auc']:.3f}" if held.get("auc") is not None
                                                          else "")) if "loss" in held else ""
+    step = ""
+    if res.get("step_ms_median") is not None:  # the model's unit: a run's wall time also holds its workers' start
+        step = f", step {res['step_ms_median']:.1f} ms" + (f" (predicted {res['step_ms_predicted']:.1f} ms)"
+                                                           if res.get("step_ms_predicted") is not None else "")
     return (f"{r['id']:<18} {r['status']:<10} {res['key']:<44} {res['steps']:>6} steps  {res['measured_s']:>8.1f} s "
-            f"(predicted {predicted})  ${res['usd_measured']:.6f}{quality}")
+            f"(predicted {predicted}{step})  ${res['usd_measured']:.6f}{quality}")
 
 
 @main.command()

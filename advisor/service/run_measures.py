@@ -56,6 +56,7 @@ def measured_on_lambda(run_id: str, config: Config, steps: int, results: list[di
                 "and the channel's requests"),
             "predicted_s": round(rec["predicted"]["duration_ms"] / 1000, 3) if rec and "duration_ms" in
             rec.get("predicted", {}) else None,
+            "step_ms_predicted": rec["predicted"].get("iteration_ms") if rec else None,
             "usd_predicted": rec["cost"]["usd_total"] if rec else None, "run": run_id}
 
 

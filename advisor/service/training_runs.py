@@ -124,7 +124,9 @@ def _steps(body: dict[str, Any], rec: dict[str, Any] | None, spec: Any, workers:
     epochs = (rec or {}).get("basis", {}).get("epochs") or _number(body, "epochs", 1.0, float, 0.0)
     if not samples:
         raise BadInput("how long to train is not known", hint="give --steps N", fields={"steps": "required"})
-    return max(1, int(samples * epochs / (spec.batch_size * workers)))
+    from recommender.training import TrainingJob
+
+    return TrainingJob(int(samples), float(epochs), spec.batch_size, 0).iterations(workers, spec.batch_size)
 
 
 def _epoch_steps(rec: dict[str, Any] | None, spec: Any, workers: int) -> int:
