@@ -30,6 +30,7 @@ from advisor.workloads.datasets import INSTALL_HINT, available  # noqa: E402
 from advisor.workloads.serverless_training.sync import OPTIMIZED  # noqa: E402
 from profilers.memcached_server import memcached_on_loopback  # noqa: E402
 from profilers.serverless_slices import NAIVE, run_local  # noqa: E402
+from recommender.serverless_model import iterations_per_epoch  # noqa: E402
 
 MODES = {"naive": NAIVE, "float16": replace(OPTIMIZED, compress="float16"),
          "sparse": replace(OPTIMIZED, compress="sparse")}
@@ -45,7 +46,7 @@ def main() -> None:
     spec = builtin("ncf-movielens-train")
     if not available(spec.params["dataset"]):
         sys.exit(f"MovieLens 100K is not installed: {INSTALL_HINT}")
-    epoch_steps = -(-spec.params["samples"] // (spec.batch_size * args.workers))
+    epoch_steps = iterations_per_epoch(spec.params["samples"], args.workers, spec.batch_size)
     steps = epoch_steps * args.epochs
     rows = []
     for mode, sync in MODES.items():  # a fresh server each: its memory is not left to another encoding's item sizes

@@ -45,6 +45,18 @@ _PERMISSION = {"lambda": "lambda", "sagemaker": "sagemaker", "s3": "s3", "dynamo
                "logs": "logs", "cloudwatch": "cloudwatch", "application-autoscaling": "application-autoscaling"}
 
 
+def delete_lambda(control: Any, function: str, qualifier: str | None = None) -> None:
+    """Delete a Lambda function (or one version of it) that the advisor made; one already gone is clean."""
+    from botocore.exceptions import ClientError
+
+    try:
+        control.delete_function(FunctionName=function, **({"Qualifier": qualifier} if qualifier else {}))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            with translated("lambda", "DeleteFunction"):
+                raise
+
+
 def _action(service: str, operation: str) -> str:
     return f"{_PERMISSION.get(service, service)}:{operation}"
 

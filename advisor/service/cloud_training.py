@@ -107,10 +107,11 @@ def _training_job(prepared: dict[str, Any], progress: Progress) -> dict[str, Any
     """A SageMaker training job of the run's steps on the config's instances; billed seconds from the job."""
     from advisor.backends.aws.training_jobs import TrainingSlices
     from advisor.core import costs, prices
+    from advisor.service.run_measures import predicted_s
 
     config, steps, rec = prepared["config"], prepared["steps"], prepared["rec"]
-    predicted_s = (rec or {}).get("predicted", {}).get("duration_ms", 0) / 1000
-    limit_s = int(min(28 * 86400, max(3600, 3 * predicted_s)))  # SageMaker's longest job is 28 days
+    predicted = predicted_s(rec)
+    limit_s = int(min(28 * 86400, max(3600, 3 * (predicted or 0.0))))  # SageMaker's longest job is 28 days
     progress(0.0, f"{config.key} on AWS: training job of {steps} steps (at most {limit_s} s)")
     with TrainingSlices(prepared["spec"].id, settings.get("AWS_ROLE_ARN"), settings.get("AWS_TRAINING_IMAGE"),
                         settings.get("AWS_TRAINING_OUTPUT")) as jobs:
@@ -129,5 +130,5 @@ def _training_job(prepared: dict[str, Any], progress: Progress) -> dict[str, Any
             "loss_first": None, "loss_last": None, "usd_measured": round(cost.usd_total or 0.0, 6),
             "usd_measured_note": "instance-seconds the job billed x the instances x the hourly price"
                                  + ("" if hourly is not None else " (unpriced here: 0)"),
-            "predicted_s": round(predicted_s, 3) if rec else None,
+            "predicted_s": None if predicted is None else round(predicted, 3),
             "usd_predicted": rec["cost"]["usd_total"] if rec else None, "held_out": {}, "held_out_epochs": []}

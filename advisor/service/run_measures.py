@@ -29,6 +29,12 @@ def align_checkpoints(checkpoints: Any, run_id: str, workers: int) -> int:
     return saved[behind][0]  # type: ignore[index]
 
 
+def predicted_s(rec: dict[str, Any] | None) -> float | None:
+    """The run's duration the recommendation predicted, in seconds (None without one)."""
+    duration = (rec or {}).get("predicted", {}).get("duration_ms")
+    return duration / 1000.0 if duration else None
+
+
 def measured_on_lambda(run_id: str, config: Config, steps: int, results: list[dict[str, Any]], seconds: float,
                        rec: dict[str, Any] | None, billed_ms: float | None = None,
                        channel_usd: float | None = None) -> dict[str, Any]:
@@ -54,8 +60,7 @@ def measured_on_lambda(run_id: str, config: Config, steps: int, results: list[di
                 "Lambda compute and requests at the measured time (local: emulated on this machine); channel "
                 "charges not included" if channel_usd is None else "Lambda compute of every invocation, requests, "
                 "and the channel's requests"),
-            "predicted_s": round(rec["predicted"]["duration_ms"] / 1000, 3) if rec and "duration_ms" in
-            rec.get("predicted", {}) else None,
+            "predicted_s": None if predicted_s(rec) is None else round(predicted_s(rec), 3),
             "step_ms_predicted": rec["predicted"].get("iteration_ms") if rec else None,
             "usd_predicted": rec["cost"]["usd_total"] if rec else None, "run": run_id}
 

@@ -134,7 +134,9 @@ def _epoch_steps(rec: dict[str, Any] | None, spec: Any, workers: int) -> int:
     taken."""
     samples = ((rec or {}).get("basis", {}).get("samples") or spec.params.get("samples")
                or (spec.params.get("model") or {}).get("samples"))
-    return -(-int(samples) // (spec.batch_size * workers)) if samples else 0
+    from recommender.serverless_model import iterations_per_epoch
+
+    return iterations_per_epoch(int(samples), workers, spec.batch_size) if samples else 0
 
 
 def prepare(body: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +191,7 @@ def execute(prepared: dict[str, Any], progress: Progress = lambda f, m: None) ->
 
 def _train_here(prepared: dict[str, Any], progress: Progress, started: float) -> dict[str, Any]:
     """The run as worker processes on this machine; what it measured."""
-    from advisor.service.run_measures import align_checkpoints, clear_channel, measured_on_lambda
+    from advisor.service.run_measures import align_checkpoints, clear_channel, measured_on_lambda, predicted_s
     from advisor.workloads.serverless_training.worker import FileCheckpoints
 
     run_id, config, steps = prepared["run_id"], prepared["config"], prepared["steps"]
@@ -199,7 +201,7 @@ def _train_here(prepared: dict[str, Any], progress: Progress, started: float) ->
     try:
         with _channel_server(prepared["channel"]) as live_channel:
             results = _train(run_id, prepared["spec"], config, steps, live_channel, directory, prepared["request"],
-                             progress, started, prepared["epoch_steps"] or steps, _predicted_s(prepared["rec"]))
+                             progress, started, prepared["epoch_steps"] or steps, predicted_s(prepared["rec"]))
     finally:
         cleared = clear_channel(prepared["channel"], run_id)
     result = measured_on_lambda(run_id, config, steps, results, time.monotonic() - started, prepared["rec"])
@@ -215,12 +217,6 @@ def _train_here(prepared: dict[str, Any], progress: Progress, started: float) ->
 def run(body: dict[str, Any], progress: Progress = lambda f, m: None) -> dict[str, Any]:
     """Start a run (or, with body["resume"], carry on a stopped one) and wait for it; its record."""
     return execute(prepare(body), progress)
-
-
-def _predicted_s(rec: dict[str, Any] | None) -> float | None:
-    """The run's duration the recommendation predicted, in seconds (None without one)."""
-    duration = (rec or {}).get("predicted", {}).get("duration_ms")
-    return duration / 1000.0 if duration else None
 
 
 def _train(run_id: str, spec: Any, config: Config, steps: int, channel: dict[str, Any] | None, directory: Path,

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from advisor.backends.aws.lambda_trials import LambdaTrials
-from advisor.core.aws import client, translated
+from advisor.core.aws import client, delete_lambda, translated
 from advisor.core.domain import Config
 from advisor.core.errors import BadInput
 
@@ -76,13 +76,6 @@ class FunctionTuning(LambdaTrials):
                 self.control.update_function_configuration(FunctionName=self.function_name, **original)
             self._wait("function_updated_v2")
         finally:
-            from botocore.exceptions import ClientError
-
             for version in self.published:
-                try:
-                    self.control.delete_function(FunctionName=self.function_name, Qualifier=version)
-                except ClientError as exc:
-                    if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                        with translated("lambda", "DeleteFunction"):
-                            raise
+                delete_lambda(self.control, self.function_name, version)
             self.published.clear()

@@ -15,7 +15,7 @@ import math
 import uuid
 from typing import Any
 
-from advisor.core.aws import client, translated
+from advisor.core.aws import client, delete_lambda, translated
 from advisor.core.domain import Config, Measurement, Profile
 from advisor.core.lambda_report import find_report
 from advisor.core.stats import invocation_summary
@@ -66,14 +66,7 @@ class LambdaTrials:
         """Delete the function and all its versions; safe to call twice."""
         if not self.created:
             return
-        from botocore.exceptions import ClientError
-
-        try:
-            self.control.delete_function(FunctionName=self.function_name)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":  # already gone is clean
-                with translated("lambda", "DeleteFunction"):
-                    raise
+        delete_lambda(self.control, self.function_name)
         self.created = False
 
     def prepare(self, config: Config) -> str:

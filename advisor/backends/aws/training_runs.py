@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any, Callable
 
-from advisor.core.aws import client, translated
+from advisor.core.aws import client, delete_lambda, translated
 from advisor.core.domain import Config
 from advisor.core.errors import TrialFailed
 from advisor.workloads.serverless_training.worker import LAMBDA_LIMIT_S
@@ -47,14 +47,7 @@ class LambdaWorkerRun:
         """Delete the run's function (no invocation can re-invoke it then); safe to call twice."""
         if not self.created:
             return
-        from botocore.exceptions import ClientError
-
-        try:
-            self.control.delete_function(FunctionName=self.function_name)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                with translated("lambda", "DeleteFunction"):
-                    raise
+        delete_lambda(self.control, self.function_name)
         self.created = False
 
     def start(self) -> None:
